@@ -1,0 +1,208 @@
+"""Utterance-level acoustic features behind one interface, cached on disk.
+
+Feature sets (combine with ``+``, e.g. ``"whisper-tiny+whisper-base"``):
+
+``librosa``
+    The seed projects' set: means of 40 MFCC, 12 chroma, 128 mel bands,
+    7 spectral-contrast bands and 6 tonnetz dimensions (193 values).
+``egemaps``
+    openSMILE eGeMAPSv02 functionals (88 values).
+``compare``
+    openSMILE ComParE_2016 functionals (6373 values).
+``whisper-tiny``, ``whisper-base``
+    Mean and standard deviation over time of the Whisper encoder's output
+    states (bundled tiny.en: 2 x 384; bundled multilingual base: 2 x 512).
+
+Every extractor takes mono float32 audio at 16 kHz (see :mod:`ser.audio`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+from .whisper_models import bundled_model_path, cache_dir
+
+# Bump when an extractor's output changes, so stale cache entries are ignored.
+FEATURE_VERSION = 1
+
+
+def librosa_means(samples: np.ndarray) -> np.ndarray:
+    """The seeds' feature vector: per-clip means of five librosa features.
+
+    Examples
+    --------
+    >>> librosa_means(np.random.randn(16000).astype("float32")).shape
+    (193,)
+    """
+    import librosa
+
+    stft = np.abs(librosa.stft(samples))
+    parts = [
+        librosa.feature.mfcc(y=samples, sr=SAMPLE_RATE, n_mfcc=40),
+        librosa.feature.chroma_stft(S=stft, sr=SAMPLE_RATE),
+        librosa.feature.melspectrogram(y=samples, sr=SAMPLE_RATE),
+        librosa.feature.spectral_contrast(S=stft, sr=SAMPLE_RATE),
+        librosa.feature.tonnetz(y=librosa.effects.harmonic(samples), sr=SAMPLE_RATE),
+    ]
+    return np.concatenate([p.mean(axis=1) for p in parts]).astype(np.float32)
+
+
+@lru_cache(maxsize=None)
+def _smile(feature_set: str):
+    import opensmile
+
+    return opensmile.Smile(
+        feature_set=getattr(opensmile.FeatureSet, feature_set),
+        feature_level=opensmile.FeatureLevel.Functionals,
+    )
+
+
+def egemaps(samples: np.ndarray) -> np.ndarray:
+    """openSMILE eGeMAPSv02 functionals (88 values)."""
+    return _smile("eGeMAPSv02").process_signal(samples, SAMPLE_RATE).to_numpy()[0].astype(np.float32)
+
+
+def compare(samples: np.ndarray) -> np.ndarray:
+    """openSMILE ComParE_2016 functionals (6373 values)."""
+    return _smile("ComParE_2016").process_signal(samples, SAMPLE_RATE).to_numpy()[0].astype(np.float32)
+
+
+class WhisperEncoder:
+    """Frame-level Whisper encoder states from a CTranslate2 model directory.
+
+    The mel spectrogram is not padded to Whisper's 30 s window: short clips
+    encode in milliseconds and the states cover speech only.
+    """
+
+    def __init__(self, model_dir: str | Path, threads: int = 0):
+        import ctranslate2
+        from faster_whisper.feature_extractor import FeatureExtractor
+
+        self.model_dir = Path(model_dir)
+        self._model = ctranslate2.models.Whisper(
+            str(self.model_dir), device="cpu", compute_type="float32", intra_threads=threads
+        )
+        self._mel = FeatureExtractor(feature_size=self._model.n_mels)
+        self._lock = threading.Lock()  # one encode at a time keeps latency predictable
+
+    def states(self, samples: np.ndarray) -> np.ndarray:
+        """Encoder output, shape (frames / 2, width), for up to 30 s of audio."""
+        import ctranslate2
+
+        mel = self._mel(samples[: 30 * SAMPLE_RATE], padding=0)
+        mel = mel[:, : max(2, mel.shape[1] // 2 * 2)]
+        with self._lock:
+            out = self._model.encode(
+                ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None], dtype=np.float32))
+            )
+        return np.asarray(out)[0]
+
+
+@lru_cache(maxsize=None)
+def whisper_encoder(name: str) -> WhisperEncoder:
+    """The bundled encoder ``name`` (``"tiny.en"`` or ``"base"``), loaded once."""
+    return WhisperEncoder(bundled_model_path(name))
+
+
+def _whisper_pooled(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    def pooled(samples: np.ndarray) -> np.ndarray:
+        states = whisper_encoder(name).states(samples)
+        return np.concatenate([states.mean(axis=0), states.std(axis=0)]).astype(np.float32)
+
+    pooled.__name__ = f"whisper_{name}"
+    return pooled
+
+
+EXTRACTORS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "librosa": librosa_means,
+    "egemaps": egemaps,
+    "compare": compare,
+    "whisper-tiny": _whisper_pooled("tiny.en"),
+    "whisper-base": _whisper_pooled("base"),
+}
+
+
+def parse_feature_set(feature_set: str) -> list[str]:
+    names = [n.strip() for n in feature_set.split("+") if n.strip()]
+    unknown = [n for n in names if n not in EXTRACTORS]
+    if not names or unknown:
+        raise ValueError(
+            f"Unknown feature set {feature_set!r}; use {', '.join(EXTRACTORS)} joined by '+'."
+        )
+    return names
+
+
+def extract(samples: np.ndarray, feature_set: str = "whisper-tiny") -> np.ndarray:
+    """Feature vector of one clip (no caching)."""
+    return np.concatenate([EXTRACTORS[n](samples) for n in parse_feature_set(feature_set)])
+
+
+class FeatureCache:
+    """Feature vectors on disk, keyed by audio content hash and feature name."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root else cache_dir() / "features"
+
+    def _path(self, digest: str, name: str) -> Path:
+        return self.root / f"{name}-v{FEATURE_VERSION}" / digest[:2] / f"{digest}.npy"
+
+    @staticmethod
+    def digest(samples: np.ndarray) -> str:
+        return hashlib.sha1(np.ascontiguousarray(samples, dtype=np.float32).tobytes()).hexdigest()
+
+    def get(self, samples: np.ndarray, name: str, digest: str | None = None) -> np.ndarray:
+        path = self._path(digest or self.digest(samples), name)
+        if path.is_file():
+            try:
+                return np.load(path, allow_pickle=False)
+            except (OSError, ValueError):
+                pass  # a damaged entry is recomputed below
+        vector = EXTRACTORS[name](samples)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{threading.get_ident()}.tmp.npy")
+        np.save(tmp, vector, allow_pickle=False)
+        tmp.replace(path)
+        return vector
+
+
+def extract_features(
+    clips: Iterable[np.ndarray] | Sequence[np.ndarray],
+    feature_set: str = "whisper-tiny",
+    *,
+    cache: FeatureCache | bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Stack feature vectors of many clips into an (n_clips, n_features) matrix.
+
+    Parameters
+    ----------
+    clips : iterable of numpy.ndarray
+        Mono float32 audio at 16 kHz (e.g. from :func:`ser.audio.load_audio`).
+    feature_set : str
+        Names from :data:`EXTRACTORS` joined by ``+``.
+    cache : FeatureCache or bool
+        Where to keep vectors between runs; ``False`` disables the cache.
+    progress : callable, optional
+        Called with the number of clips done after each clip.
+    """
+    names = parse_feature_set(feature_set)
+    store = cache if isinstance(cache, FeatureCache) else (FeatureCache() if cache else None)
+    rows = []
+    for i, samples in enumerate(clips, 1):
+        if store is None:
+            rows.append(np.concatenate([EXTRACTORS[n](samples) for n in names]))
+        else:
+            digest = store.digest(samples)
+            rows.append(np.concatenate([store.get(samples, n, digest) for n in names]))
+        if progress:
+            progress(i)
+    if not rows:
+        raise ValueError("No clips to extract features from.")
+    return np.vstack(rows).astype(np.float32)
