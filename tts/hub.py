@@ -1,0 +1,128 @@
+"""Piper voices from the Hugging Face Hub (``rhasspy/piper-voices``), cached.
+
+Online, a voice is downloaded once into the standard Hugging Face cache;
+offline, only cached voices load.  Whether the Hub is reachable is decided
+once per process (``HF_HUB_OFFLINE`` or a 1.5 s connection test), because
+``huggingface_hub`` otherwise retries each call for 20–45 s before failing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+from .voices import HUB_VOICE_NAME
+
+REPO_ID = "rhasspy/piper-voices"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class HubVoiceError(RuntimeError):
+    """A Hub voice cannot be had; the message says why and what to do."""
+
+
+def hub_cache_dir() -> str | None:
+    """The cache to use, read from the environment at call time (not import time)."""
+    return os.environ.get("HF_HUB_CACHE") or None
+
+
+def hub_is_offline() -> bool:
+    """True when the Hub must not be contacted: ``HF_HUB_OFFLINE`` set or no connection."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE:
+        return True
+    return not _hub_reachable()
+
+
+@lru_cache(maxsize=1)
+def _hub_reachable(timeout: float = 1.5) -> bool:
+    from huggingface_hub import constants
+
+    url = urlparse(os.environ.get("HF_ENDPOINT") or constants.ENDPOINT)
+    try:
+        with socket.create_connection((url.hostname, url.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def voice_files(name: str) -> tuple[str, str]:
+    """Repository paths of a voice's model and config.
+
+    Examples
+    --------
+    >>> voice_files("en_US-amy-medium")[0]
+    'en/en_US/amy/medium/en_US-amy-medium.onnx'
+    """
+    if not HUB_VOICE_NAME.match(name):
+        raise HubVoiceError(f"{name!r} is not a Piper voice name like en_US-amy-medium.")
+    locale, speaker, quality = name.split("-", 2)
+    folder = f"{locale.split('_')[0]}/{locale}/{speaker}/{quality}"
+    return f"{folder}/{name}.onnx", f"{folder}/{name}.onnx.json"
+
+
+def download_voice(name: str, *, revision: str | None = None) -> Path:
+    """Path of the Piper ``.onnx`` voice ``name``, downloading it when online.
+
+    Parameters
+    ----------
+    name : str
+        Voice name as in the piper-voices repository, e.g. ``"en_US-amy-medium"``.
+    revision : str, optional
+        Repository revision (branch, tag or commit); ``main`` by default.
+
+    Returns
+    -------
+    pathlib.Path
+        The model file; its ``.onnx.json`` config lies beside it (both are in
+        the same snapshot folder of the cache).
+
+    Raises
+    ------
+    HubVoiceError
+        Offline and not cached, unknown voice, or a failed download.
+    """
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
+
+    offline = hub_is_offline()
+    paths = []
+    for filename in voice_files(name):
+        try:
+            paths.append(
+                hf_hub_download(
+                    REPO_ID, filename, revision=revision, cache_dir=hub_cache_dir(), local_files_only=offline
+                )
+            )
+        except LocalEntryNotFoundError as error:
+            if offline:
+                raise HubVoiceError(
+                    f"Voice {name} is not in the local Hugging Face cache and the Hub cannot be"
+                    " reached. Connect once to download it, or pick a bundled voice."
+                ) from error
+            raise HubVoiceError(f"Could not download voice {name} from the Hub: {error}") from error
+        except EntryNotFoundError as error:
+            raise HubVoiceError(f"The Hub repository {REPO_ID} has no voice {name}.") from error
+        except (HfHubHTTPError, OSError) as error:
+            raise HubVoiceError(f"Could not download voice {name} from the Hub: {error}") from error
+    return Path(paths[0])
+
+
+def cached_voices() -> list[str]:
+    """Names of the Piper voices already in the local cache (usable offline)."""
+    from huggingface_hub import scan_cache_dir
+
+    try:
+        cache = scan_cache_dir(hub_cache_dir())
+    except Exception:  # no cache folder yet, or an unreadable one: nothing cached
+        return []
+    names = set()
+    for repo in cache.repos:
+        if repo.repo_id != REPO_ID:
+            continue
+        for revision in repo.revisions:
+            files = {f.file_name for f in revision.files}
+            names.update(f[: -len(".onnx")] for f in files if f.endswith(".onnx") and f"{f}.json" in files)
+    return sorted(n for n in names if HUB_VOICE_NAME.match(n))

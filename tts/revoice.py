@@ -1,0 +1,222 @@
+"""Re-voicing: recognise a recording's emotion and words, say them again.
+
+Two modes share one entry point, :func:`revoice`:
+
+* new voice — emotion and gender (``ser``) → transcript (``asr``) →
+  :func:`tts.synthesize` in the chosen emotion and voice;
+* keep my voice — :func:`convert_emotion` changes the prosody of the
+  speaker's own recording to the target emotion; voice and words stay.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .prosody import emotion_rule, render, set_level, speech_level
+from .synthesis import DEFAULT_INTENSITY, canonical_emotion, synthesize, write_wav
+from .voices import voice_for_gender
+
+OWN_VOICE = "own voice"
+
+
+@dataclass
+class Revoice:
+    """Result of :func:`revoice`.
+
+    Attributes
+    ----------
+    audio, sample_rate
+        The re-voiced speech (float32).
+    transcript : str
+        What the recording says, as the ASR heard it.
+    language : str or None
+        Language the ASR detected or was given.
+    emotion : str
+        The emotion rendered.
+    voice : str
+        Voice preset used, or ``"own voice"`` when the recording was converted.
+    recognized : object
+        The recognizer's result for the input (``.emotion``, ``.confidence``,
+        ``.gender``, ``.probabilities``).
+    timings : dict
+        Seconds spent per stage.
+    """
+
+    audio: np.ndarray
+    sample_rate: int
+    transcript: str
+    language: str | None
+    emotion: str
+    intensity: float
+    voice: str
+    recognized: Any
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def keep_voice(self) -> bool:
+        return self.voice == OWN_VOICE
+
+    def write(self, path: str | Path) -> Path:
+        """Write a 16-bit WAV file and return its path."""
+        return write_wav(path, self.audio, self.sample_rate)
+
+
+def convert_emotion(
+    samples: np.ndarray,
+    emotion: str,
+    intensity: float = DEFAULT_INTENSITY,
+    *,
+    source_emotion: str = "neutral",
+    sample_rate: int = 16_000,
+    seed: int = 0,
+) -> np.ndarray:
+    """Give a recording the prosody of ``emotion``, keeping its voice and words.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        Mono speech (16 kHz from :func:`ser.audio.load_audio` by default).
+    emotion : str
+        Target emotion.
+    intensity : float
+        0–1, as in :func:`tts.synthesize`.
+    source_emotion : str
+        Emotion the recording already shows.  Its rule is undone first (at the
+        same intensity), so converting angry speech to sad lowers F0 from the
+        angry level rather than from neutral.
+    sample_rate : int
+        Rate of ``samples``; the output has the same rate.
+    seed : int
+        Seed of the random parts of the transform.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float32 speech; duration changes by the rules' tempo ratio.
+
+    Examples
+    --------
+    >>> sad = convert_emotion(load_audio("me.wav"), "sad")  # doctest: +SKIP
+    """
+    intensity = float(np.clip(intensity, 0.0, 1.0))
+    rule = emotion_rule(canonical_emotion(emotion), intensity).relative_to(
+        emotion_rule(canonical_emotion(source_emotion), intensity)
+    )
+    out = render(samples, sample_rate, rule, time_stretch=rule.duration, seed=seed)
+    return set_level(out, sample_rate, speech_level(samples, sample_rate) + rule.energy)
+
+
+@lru_cache(maxsize=1)
+def default_recognizer():
+    """The project's emotion recognizer with its bundled model, loaded once."""
+    from ser import EmotionRecognizer
+
+    return EmotionRecognizer()
+
+
+def revoice(
+    source,
+    emotion: str | None = None,
+    voice: str | None = None,
+    *,
+    intensity: float = DEFAULT_INTENSITY,
+    keep_voice: bool = False,
+    speed: float = 1.0,
+    language: str | None = None,
+    asr_backend: str = "faster-whisper",
+    recognizer=None,
+    progress: Callable[..., Any] | None = None,
+) -> Revoice:
+    """Recognise, transcribe and re-voice a recording.
+
+    Parameters
+    ----------
+    source
+        Anything :func:`ser.audio.load_audio` reads: a path, bytes, an array
+        with its rate as ``(rate, array)`` (Gradio's format).
+    emotion : str, optional
+        Target emotion; the recognised one by default.
+    voice : str, optional
+        Voice preset or Hub voice for the new voice; by default the seed voice
+        matching the recognised gender.  Ignored with ``keep_voice``.
+    intensity : float
+        0–1 strength of the target emotion.
+    keep_voice : bool
+        Convert the recording itself instead of synthesising a new voice.
+    speed : float
+        Speaking-rate factor of the new voice.
+    language : str, optional
+        Language for the ASR; detected when None.
+    asr_backend : str
+        ASR backend passed to :func:`asr.transcribe`.
+    recognizer : object, optional
+        An object with ``recognize(samples)``; the bundled recognizer by default.
+    progress : callable, optional
+        Called as ``progress(fraction, desc=...)`` between stages
+        (``gradio.Progress`` fits).
+
+    Returns
+    -------
+    Revoice
+
+    Raises
+    ------
+    ser.audio.AudioError
+        The input is not usable speech audio.
+    ValueError
+        Unknown emotion or voice, or no words recognised for a new voice.
+    """
+    from asr import transcribe
+    from ser.audio import SAMPLE_RATE, load_audio
+
+    report = progress or (lambda *args, **kwargs: None)
+    timings: dict[str, float] = {}
+    target = canonical_emotion(emotion) if emotion else None
+
+    report(0.0, desc="Reading the audio")
+    start = time.perf_counter()
+    samples = load_audio(source)
+    timings["load"] = time.perf_counter() - start
+
+    report(0.1, desc="Recognising the emotion")
+    start = time.perf_counter()
+    recognized = (recognizer or default_recognizer()).recognize(samples)
+    timings["recognize"] = time.perf_counter() - start
+    target = target or canonical_emotion(recognized.emotion)
+
+    report(0.35, desc="Transcribing")
+    start = time.perf_counter()
+    transcript = transcribe(samples, backend=asr_backend, language=language)
+    timings["transcribe"] = time.perf_counter() - start
+    text = transcript.text.strip()
+
+    report(0.65, desc="Converting the recording" if keep_voice else "Synthesising")
+    start = time.perf_counter()
+    if keep_voice:
+        audio = convert_emotion(samples, target, intensity, source_emotion=canonical_emotion(recognized.emotion))
+        rate, voice_name = SAMPLE_RATE, OWN_VOICE
+    else:
+        if not text:
+            raise ValueError(
+                "No words were recognised in the recording, so there is nothing to say in a new"
+                " voice. Try 'keep my voice', which needs no transcript."
+            )
+        voice = voice or voice_for_gender(getattr(recognized, "gender", None))
+        speech = synthesize(text, target, intensity, voice, speed)
+        audio, rate, voice_name = speech.audio, speech.sample_rate, speech.voice
+    timings["synthesize"] = time.perf_counter() - start
+    report(1.0, desc="Done")
+    return Revoice(audio, rate, text, transcript.language, target, intensity, voice_name, recognized, timings)
+
+
+def next_output_path(folder: str | Path = "output") -> Path:
+    """``folder/N.wav`` with the next free N (1, 2, …), as the seed's ``detect.py``."""
+    folder = Path(folder)
+    taken = [int(p.stem) for p in folder.glob("*.wav") if p.stem.isdigit()] if folder.is_dir() else []
+    return folder / f"{max(taken, default=0) + 1}.wav"
