@@ -1,0 +1,5 @@
+"""The one error the asr package adds to :class:`ser.audio.AudioError`."""
+
+
+class ASRUnavailable(RuntimeError):
+    """A backend or model cannot be used here; the message says why and what to do."""
