@@ -10,6 +10,7 @@
 from .errors import ASRUnavailable
 from .text_emotion import TEXT_WEIGHT, TextEmotion, fuse, text_emotion
 from .api import (
+    AUTO_LANGUAGE,
     BACKENDS,
     DEFAULT_BACKEND,
     LANGUAGES,
@@ -22,6 +23,7 @@ from .transcript import Segment, Transcript, Word
 
 __all__ = [
     "ASRUnavailable",
+    "AUTO_LANGUAGE",
     "BACKENDS",
     "DEFAULT_BACKEND",
     "LANGUAGES",

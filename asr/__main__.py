@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", help="audio file (wav, flac, mp3, ogg, webm, m4a …)")
     parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=list(BACKENDS))
     parser.add_argument("--model", help="backend model (faster-whisper: auto, tiny.en, base, a size or Hub id)")
-    parser.add_argument("--language", help="ISO 639-1 code; detected when omitted")
+    parser.add_argument("--language", help="ISO 639-1 code; detected when omitted or \"auto\"")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--words", action="store_true", help="with --json: add word timings")
     parser.add_argument("--emotion", action="store_true", help="add the emotion of the words")

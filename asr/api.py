@@ -18,6 +18,7 @@ BACKENDS = {
     paddle_backend.NAME: paddle_backend,
 }
 DEFAULT_BACKEND = whisper_backend.NAME
+AUTO_LANGUAGE = "auto"
 DESCRIPTIONS = {
     whisper_backend.NAME: "Whisper (CTranslate2): bundled tiny.en (English) and base (multilingual)",
     sphinx_backend.NAME: "CMU pocketsphinx: bundled US-English model, light fallback",
@@ -77,8 +78,8 @@ def transcribe(
         faster-whisper also takes any faster-whisper size, Hub repo id or
         local CTranslate2 folder.
     language : str, optional
-        ISO 639-1 code; ``None`` detects it (faster-whisper) or uses the
-        backend's language.
+        ISO 639-1 code; ``None`` (or ``"auto"``) detects it (faster-whisper)
+        or uses the backend's language.
 
     Returns
     -------
@@ -108,7 +109,8 @@ def transcribe(
     if samples.ndim != 1 or samples.dtype.kind != "f":
         raise AudioError("transcribe() takes mono float samples at 16 kHz; decode files with ser.load_audio.")
     check_audio(samples)
-    language = (language or "").strip().lower() or None
+    language = (language or "").strip().lower()
+    language = None if language in ("", AUTO_LANGUAGE) else language
     model = (model or "").strip() or None
     return module.transcribe(samples.astype(np.float32, copy=False), model=model, language=language)
 
