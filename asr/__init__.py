@@ -8,7 +8,7 @@
 """
 
 from .errors import ASRUnavailable
-from .text_emotion import TEXT_WEIGHT, TextEmotion, fuse, text_emotion
+from .emotion import TEXT_WEIGHT, TextEmotion, fuse, text_emotion
 from .api import (
     AUTO_LANGUAGE,
     BACKENDS,

@@ -1,4 +1,4 @@
-"""python -m asr FILE [--backend B] [--model M] [--language L] [--json] [--words] [--emotion]"""
+"""python -m asr FILE [--backend B] [--model M] [--language L] [--translate] [--json] [--words] [--emotion]"""
 
 from __future__ import annotations
 
@@ -17,13 +17,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=list(BACKENDS))
     parser.add_argument("--model", help="backend model (faster-whisper: auto, tiny.en, base, a size or Hub id)")
     parser.add_argument("--language", help="ISO 639-1 code; detected when omitted or \"auto\"")
+    parser.add_argument("--translate", action="store_true", help="write English text (faster-whisper)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--words", action="store_true", help="with --json: add word timings")
     parser.add_argument("--emotion", action="store_true", help="add the emotion of the words")
     args = parser.parse_args(argv)
     try:
         samples = load_audio(args.file)
-        transcript = transcribe(samples, backend=args.backend, model=args.model, language=args.language)
+        transcript = transcribe(samples, backend=args.backend, model=args.model, language=args.language,
+                                task="translate" if args.translate else "transcribe")
         emotion = text_emotion(transcript.text) if args.emotion else None
     except (ValueError, ASRUnavailable) as error:  # AudioError is a ValueError
         print(f"error: {error}", file=sys.stderr)

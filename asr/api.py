@@ -63,6 +63,7 @@ def transcribe(
     backend: str = DEFAULT_BACKEND,
     model: str | None = None,
     language: str | None = None,
+    task: str = "transcribe",
 ) -> Transcript:
     """Speech to text.
 
@@ -80,6 +81,10 @@ def transcribe(
     language : str, optional
         ISO 639-1 code; ``None`` (or ``"auto"``) detects it (faster-whisper)
         or uses the backend's language.
+    task : {"transcribe", "translate"}
+        ``"translate"`` writes English text for speech in any language
+        (faster-whisper with a multilingual model only), e.g. to read the
+        emotion of non-English words with the English text classifiers.
 
     Returns
     -------
@@ -112,7 +117,12 @@ def transcribe(
     language = (language or "").strip().lower()
     language = None if language in ("", AUTO_LANGUAGE) else language
     model = (model or "").strip() or None
-    return module.transcribe(samples.astype(np.float32, copy=False), model=model, language=language)
+    samples = samples.astype(np.float32, copy=False)
+    if task == "transcribe":
+        return module.transcribe(samples, model=model, language=language)
+    if module is not whisper_backend:
+        raise ValueError(f"Only faster-whisper translates; {backend} transcribes.")
+    return module.transcribe(samples, model=model, language=language, task=task)
 
 
 def _backend(name: str):

@@ -135,19 +135,29 @@ def transcribe(
     model: str | None = None,
     language: str | None = None,
     *,
+    task: str = "transcribe",
     word_timestamps: bool = True,
     beam_size: int = BEAM_SIZE,
 ) -> Transcript:
-    """Transcribe 16 kHz mono samples; see the module docstring for ``auto``."""
+    """Transcribe 16 kHz mono samples; see the module docstring for ``auto``.
+
+    ``task="translate"`` writes English text for speech in any language
+    (multilingual models only; ``auto`` then always uses base).
+    """
+    if task not in ("transcribe", "translate"):
+        raise ValueError(f"Unknown task {task!r}; choose transcribe or translate.")
     model = model or AUTO
     probability = None
     if model == AUTO:
         if language is None:
             language, probability = detect_language(load_model(MULTILINGUAL_MODEL), samples)
         english = language == "en" and (probability is None or probability >= ROUTE_TO_ENGLISH)
-        model = ENGLISH_MODEL if english else MULTILINGUAL_MODEL
+        model = ENGLISH_MODEL if english and task == "transcribe" else MULTILINGUAL_MODEL
     whisper = load_model(model)
     if not whisper.model.is_multilingual:
+        if task == "translate":
+            raise ValueError(f"The model {model} is English only and cannot translate; choose {AUTO!r} or"
+                             f" {MULTILINGUAL_MODEL!r}.")
         if language not in (None, "en"):
             raise ValueError(
                 f"The model {model} transcribes English only; choose {AUTO!r} or"
@@ -162,6 +172,7 @@ def transcribe(
     raw_segments, _ = whisper.transcribe(
         samples,
         language=language,
+        task=task,
         beam_size=beam_size,
         word_timestamps=word_timestamps,
         vad_filter=samples.size > VAD_ABOVE_SECONDS * SAMPLE_RATE,

@@ -24,6 +24,7 @@ import asr
 from asr import ASRUnavailable, fuse, hub, text_emotion, transcribe
 from asr import paddle_backend, sphinx_backend, whisper_backend
 from asr.__main__ import main as cli_main
+from asr.emotion import LABELS
 from asr.metrics import character_error_rate, normalize_text, word_error_rate
 from ser.audio import SAMPLE_RATE, AudioError, load_audio
 from ser.corpora import EMOTIONS
@@ -92,6 +93,23 @@ def test_given_language_skips_detection():
     transcript = transcribe(clip("asr_en_angry.wav"), language="EN")
     assert (transcript.model, transcript.language, transcript.language_probability) == ("tiny.en", "en", None)
     assert word_error_rate([reference("asr_en_angry.wav")], [transcript.text]) <= 0.2
+
+
+def test_doubtful_english_detection_stays_with_base(monkeypatch):
+    monkeypatch.setattr(whisper_backend, "detect_language", lambda whisper, samples: ("en", 0.3))
+    transcript = transcribe(clip("asr_en_happy.wav"))
+    assert (transcript.model, transcript.language, transcript.language_probability) == ("base", "en", 0.3)
+
+
+def test_translate_writes_english_for_german_speech():
+    transcript = transcribe(clip("asr_de.wav"), task="translate")
+    assert (transcript.language, transcript.model) == ("de", "base")
+    words = set(normalize_text(transcript.text).split())
+    assert {"today", "day"} <= words, transcript.text
+    with pytest.raises(ValueError, match="cannot translate"):
+        transcribe(clip("asr_de.wav"), model="tiny.en", task="translate")
+    with pytest.raises(ValueError, match="Only faster-whisper translates"):
+        transcribe(clip("asr_en_happy.wav"), backend="pocketsphinx", task="translate")
 
 
 def test_english_only_model_refuses_another_language():
@@ -316,7 +334,7 @@ def test_lexicon_reads_emotional_words():
 
 def test_lexicon_distribution_is_over_canonical_labels():
     result = text_emotion("The monster killed them, a horrible death", classifier="lexicon")
-    assert set(result.probabilities) == set(asr.text_emotion.__globals__["LABELS"]) <= set(EMOTIONS)
+    assert set(result.probabilities) == set(LABELS) <= set(EMOTIONS)
     assert math.isclose(sum(result.probabilities.values()), 1.0)
     assert "killed" in result.words  # found through the stem "kill"
 

@@ -57,3 +57,12 @@ def test_transcribe_tab_without_audio_shows_a_message(tab):
     page = tab
     page.locator("#asr-run").click()
     page.get_by_text("Upload or record a clip first.").first.wait_for(timeout=30_000)
+
+
+def test_transcribe_tab_translates_other_languages_for_the_text_emotion(tab):
+    page = tab
+    page.locator("#asr-audio input[type=file]").set_input_files(str(EXAMPLES / "asr_de.wav"))
+    page.locator("#asr-run").click()
+    page.get_by_text("In English:").wait_for(timeout=120_000)
+    assert "Heute" in page.locator("#asr-text textarea").input_value()
+    assert "de" in page.locator("#asr-summary").inner_text()

@@ -12,8 +12,9 @@ Two classifiers, both mapped onto the project's labels
   word from reading as certain.  Words under a negation ("not happy") are
   skipped: the lexicon cannot say what their opposite is.
 
-``classifier="auto"`` tries the transformer and falls back to the lexicon,
-and the result's ``source`` says which one answered and why.
+``classifier="auto"`` tries the transformer and falls back to the lexicon;
+the result's ``source`` says which one answered and its ``note`` why the
+transformer did not.
 """
 
 from __future__ import annotations
