@@ -129,6 +129,10 @@ EXTRACTORS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
+# Length of each extractor's vector, so models can address feature blocks.
+EXTRACTOR_SIZES = {"librosa": 193, "egemaps": 88, "compare": 6373, "whisper-tiny": 768, "whisper-base": 1024}
+
+
 def parse_feature_set(feature_set: str) -> list[str]:
     names = [n.strip() for n in feature_set.split("+") if n.strip()]
     unknown = [n for n in names if n not in EXTRACTORS]

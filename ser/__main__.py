@@ -1,0 +1,159 @@
+"""Command line: ``python -m ser recognize|train|evaluate …``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .audio import AudioError
+from .bundle import BundleError
+from .hub import HubUnavailable
+
+DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
+
+
+def _corpus_args(values: list[str]) -> list[tuple[str | None, Path]]:
+    corpora = []
+    for value in values:
+        name, _, path = value.rpartition("=")
+        corpora.append((name or None, Path(path)))
+    return corpora
+
+
+def _emotions(value: str | None) -> list[str] | None:
+    return [e.strip() for e in value.split(",") if e.strip()] if value else None
+
+
+_last_progress = [None]
+
+
+def _progress(fraction: float, message: str) -> None:
+    width = 30
+    filled = int(round(width * fraction))
+    step = (message.split(" ")[0], int(fraction * 100))
+    if step == _last_progress[0] or not sys.stderr.isatty() and fraction < 1 and step[1] % 10:
+        return
+    _last_progress[0] = step
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {message:<40}")
+    if fraction >= 1:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def cmd_recognize(args) -> int:
+    from .recognizer import EmotionRecognizer
+
+    result = EmotionRecognizer(args.model).recognize(args.file, emotions=_emotions(args.emotions))
+    if args.json:
+        print(json.dumps({"emotion": result.emotion, "confidence": round(result.confidence, 4),
+                          "gender": result.gender,
+                          "probabilities": {k: round(v, 4) for k, v in result.probabilities.items()}}))
+        return 0
+    print(f"{result.emotion} ({result.confidence:.0%}), {result.gender or 'gender unknown'}"
+          + (f" ({result.gender_confidence:.0%})" if result.gender_confidence else ""))
+    for label, p in sorted(result.probabilities.items(), key=lambda kv: -kv[1]):
+        print(f"  {label:<10} {p:6.1%} {'█' * int(round(p * 40))}")
+    return 0
+
+
+def _dataset(args):
+    from .training import load_dataset
+
+    corpora = _corpus_args(args.corpus) if args.corpus else [
+        ("ravdess", DATASETS / "ravdess"), ("emodb", DATASETS / "emodb")]
+    return load_dataset(corpora, args.features, emotions=_emotions(args.emotions), progress=_progress)
+
+
+def _estimator(args):
+    from .models import make_classifier
+    from .training import default_estimator
+
+    return default_estimator(args.features) if args.model == "default" else make_classifier(args.model)
+
+
+def cmd_train(args) -> int:
+    from .bundle import save_bundle
+    from .recognizer import DEFAULT_MODEL
+    from .training import model_card, train_bundle
+
+    data = _dataset(args)
+    bundle = train_bundle(data, _estimator(args), name=args.name, evaluate=not args.no_eval,
+                          progress=_progress)
+    bundle.info["command"] = "python -m ser " + " ".join(args.argv)
+    bundle.card = model_card(bundle)
+    out = DEFAULT_MODEL if args.default else Path(args.out or Path("models") / args.name)
+    save_bundle(bundle, out)
+    for corpus, m in bundle.metrics.items():
+        if corpus != "gender":
+            print(f"{corpus}: UA {m['ua']:.3f}  WA {m['wa']:.3f}  ({m['protocol']})")
+    for corpus, m in bundle.metrics.get("gender", {}).items():
+        print(f"{corpus} gender: WA {m['wa']:.3f}")
+    print(f"Saved {out}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .training import evaluate_corpus
+
+    data = _dataset(args)
+    results = {c: evaluate_corpus(_estimator(args), data, c, random_split=args.random_split,
+                                  target=args.target, progress=_progress)
+               for c in sorted(set(data.corpus))}
+    if args.json:
+        print(json.dumps({c: {"ua": r.ua, "wa": r.wa, "recall": r.recall, "precision": r.precision,
+                              "f1": r.f1, "confusion": r.confusion, "labels": r.labels,
+                              "protocol": r.protocol} for c, r in results.items()}, indent=1))
+    else:
+        for r in results.values():
+            print(r.report(), end="\n\n")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ser", description="Speech emotion recognition.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("recognize", help="emotion and gender of an audio file")
+    p.add_argument("file")
+    p.add_argument("--emotions", help="comma-separated subset, e.g. angry,neutral,sad")
+    p.add_argument("--model", default="default", help="bundle folder or Hub repo id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_recognize)
+
+    for name, run, helptext in (("train", cmd_train, "train a model bundle"),
+                                ("evaluate", cmd_evaluate, "speaker-independent cross-validation")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--corpus", action="append", metavar="NAME=PATH",
+                       help="corpus folder, repeatable; NAME in ravdess, emodb, tess, savee, cremad,"
+                            " custom (auto-detected if omitted). Default: ../shared/datasets")
+        p.add_argument("--features", default="whisper-tiny+whisper-base+egemaps")
+        p.add_argument("--model", default="default",
+                       help="default (late-fusion logistic regression) or a zoo name: logreg, svc, "
+                            "random_forest, gradient_boosting, knn, mlp, bagging, adaboost, decision_tree")
+        p.add_argument("--emotions", help="comma-separated subset of emotions")
+        p.set_defaults(run=run)
+    p = sub.choices["train"]
+    p.add_argument("--name", default="model")
+    p.add_argument("--out", help="bundle folder (default models/NAME)")
+    p.add_argument("--default", action="store_true", help="write the bundled default model in assets/")
+    p.add_argument("--no-eval", action="store_true", help="skip cross-validation")
+    p = sub.choices["evaluate"]
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--target", choices=["emotion", "gender"], default="emotion")
+    p.add_argument("--random-split", action="store_true",
+                   help="random stratified folds (speakers leak; not speaker-independent)")
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv)
+    args.argv = argv
+    try:
+        return args.run(args)
+    except (AudioError, BundleError, HubUnavailable, ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

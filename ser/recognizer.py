@@ -1,0 +1,139 @@
+"""EmotionRecognizer: audio in, emotion and gender with probabilities out."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, load_audio
+from .bundle import BundleError, ModelBundle, load_bundle
+from .features import extract
+from .hub import looks_like_repo_id, snapshot
+from .models import restrict_proba
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "default"
+BUNDLE_FILES = ["bundle.json", "weights.safetensors", "*.skops", "README.md"]
+
+
+@dataclass
+class Recognition:
+    """The result of :meth:`EmotionRecognizer.recognize`."""
+
+    emotion: str
+    confidence: float
+    gender: str | None
+    gender_confidence: float | None
+    probabilities: dict[str, float]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_model(model: str | Path | ModelBundle | None = None) -> ModelBundle:
+    """Load a bundle from ``"default"``, a local folder, or a Hub repo id (``org/name``)."""
+    if isinstance(model, ModelBundle):
+        return model
+    if model is None or str(model) == "default":
+        if not DEFAULT_MODEL.is_dir():
+            raise BundleError(f"The default model is missing from {DEFAULT_MODEL}; "
+                              "train it with `python -m ser train --default`.")
+        return load_bundle(DEFAULT_MODEL)
+    if Path(model).exists():
+        return load_bundle(model)
+    if looks_like_repo_id(str(model)):
+        return load_bundle(snapshot(str(model), allow_patterns=BUNDLE_FILES))
+    raise BundleError(f"No model bundle at {model!r} (not a folder, not a Hub repo id).")
+
+
+class EmotionRecognizer:
+    """Recognize the emotion and gender of a speaker.
+
+    Parameters
+    ----------
+    model : str, Path or ModelBundle
+        ``"default"`` (the bundled model), a bundle folder, or a Hugging Face
+        Hub repo id holding a bundle.
+    emotions : sequence of str, optional
+        Restrict predictions to these labels (e.g. ``["angry", "neutral",
+        "sad"]``); probabilities are renormalised over them.
+
+    Examples
+    --------
+    >>> recognizer = EmotionRecognizer()                       # doctest: +SKIP
+    >>> recognizer.recognize("clip.wav").emotion               # doctest: +SKIP
+    'happy'
+    """
+
+    def __init__(self, model: str | Path | ModelBundle | None = "default",
+                 emotions: Sequence[str] | None = None):
+        self.bundle = resolve_model(model)
+        self.emotions = self._check_subset(emotions)
+        self._lock = threading.Lock()
+
+    @property
+    def labels(self) -> list[str]:
+        """All emotions the model knows."""
+        return self.bundle.labels
+
+    def _check_subset(self, emotions):
+        if not emotions:
+            return None
+        unknown = [e for e in emotions if e not in self.labels]
+        if unknown:
+            raise ValueError(f"This model does not know {', '.join(unknown)}; "
+                             f"choose from {', '.join(self.labels)}.")
+        if len(set(emotions)) < 2:
+            raise ValueError("Choose at least two emotions to tell apart.")
+        return list(dict.fromkeys(emotions))
+
+    def features(self, samples: np.ndarray) -> np.ndarray:
+        return extract(samples, self.bundle.feature_set)[None, :]
+
+    def recognize(self, audio, emotions: Sequence[str] | None = None,
+                  sample_rate: int | None = None) -> Recognition:
+        """Emotion and gender of one utterance.
+
+        Parameters
+        ----------
+        audio : path, bytes, array or ``(rate, array)``
+            Anything :func:`ser.audio.load_audio` reads; a bare array is taken
+            as 16 kHz unless ``sample_rate`` says otherwise.
+        emotions : sequence of str, optional
+            Overrides the recognizer's subset for this call.
+        """
+        if isinstance(audio, np.ndarray) and sample_rate is None:
+            sample_rate = SAMPLE_RATE
+        samples = load_audio(audio, sample_rate)
+        with self._lock:
+            x = self.features(samples)
+            proba = self.bundle.emotion_model.predict_proba(x)
+            gender_proba = (self.bundle.gender_model.predict_proba(x)[0]
+                            if self.bundle.gender_model is not None else None)
+        subset = self._check_subset(emotions) or self.emotions or self.labels
+        proba, labels = restrict_proba(proba, self.bundle.emotion_model.classes_, subset)
+        best = int(np.argmax(proba[0]))
+        gender = gender_conf = None
+        if gender_proba is not None:
+            g = int(np.argmax(gender_proba))
+            gender, gender_conf = str(self.bundle.gender_model.classes_[g]), float(gender_proba[g])
+        return Recognition(
+            emotion=labels[best], confidence=float(proba[0, best]), gender=gender,
+            gender_confidence=gender_conf,
+            probabilities={label: float(p) for label, p in zip(labels, proba[0])},
+        )
+
+
+@lru_cache(maxsize=4)
+def get_recognizer(model: str = "default") -> EmotionRecognizer:
+    """A shared recognizer per model, loaded once per process."""
+    return EmotionRecognizer(model)
+
+
+def recognize(audio, emotions: Sequence[str] | None = None, model: str = "default") -> Recognition:
+    """Shortcut: :meth:`EmotionRecognizer.recognize` with a shared recognizer."""
+    return get_recognizer(model).recognize(audio, emotions)

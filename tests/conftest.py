@@ -1,0 +1,110 @@
+"""Shared fixtures: corpus location, project-made audio, a running app and a browser."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASETS = Path(os.environ.get("SER_DATASETS", ROOT.parent / "shared" / "datasets"))
+EXAMPLES = ROOT / "assets" / "examples"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: needs a corpus or minutes of CPU (selected with -m slow)")
+    config.addinivalue_line("markers", "browser: drives the app in headless Chromium")
+
+
+def corpus_dir(name: str) -> Path:
+    path = DATASETS / name
+    if not path.is_dir():
+        pytest.skip(f"corpus {name} not found at {path} (set SER_DATASETS to the datasets folder)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ravdess() -> Path:
+    return corpus_dir("ravdess")
+
+
+@pytest.fixture(scope="session")
+def emodb() -> Path:
+    return corpus_dir("emodb")
+
+
+@pytest.fixture(scope="session")
+def example_clip() -> Path:
+    return EXAMPLES / "calm_meeting.wav"
+
+
+@pytest.fixture(scope="session")
+def speech(example_clip) -> np.ndarray:
+    from ser import load_audio
+
+    return load_audio(example_clip)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """The real app, started as the README starts it, on a free local port."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
+                                   stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"app exited early:\n{log.read_text()[-3000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail(f"app did not start in 180 s:\n{log.read_text()[-3000:]}")
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        pytest.skip(f"Chromium not found at {chromium} (apt-get install chromium)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app_url)
+    yield page
+    context.close()
