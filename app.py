@@ -6,8 +6,6 @@ Only widgets and wiring live here; every computation is in the ``ser``,
 
 from __future__ import annotations
 
-import argparse
-import os
 from pathlib import Path
 
 import gradio as gr
@@ -118,12 +116,10 @@ def build_app() -> gr.Blocks:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Run the emotion speech studio web app.")
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
-    args = parser.parse_args(argv)
-    get_recognizer("default").recognize  # load the model before the first request
-    build_app().queue().launch(server_name=args.host, server_port=args.port)
+    """``python app.py [--host --port --share --concurrency N --max-queue N ...]``: UI and REST API, one server."""
+    import server
+
+    server.main(build_app, argv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,485 @@
+"""The web server: the Gradio UI at ``/`` and a versioned REST API under ``/api/v1``.
+
+One FastAPI app serves both, so the browser tab, ``gradio_client`` and plain
+HTTP (curl) reach the same models in one process.  ``python app.py`` runs it
+(:func:`main`); ``uvicorn server:create_app --factory`` serves the same app
+with default settings.
+
+Every REST endpoint takes multipart audio (or JSON for ``/synthesize``) and
+answers JSON, or WAV for audio.  Errors are JSON ``{"error": message}`` with
+400 (unusable audio), 413 (upload or duration too large), 422 (bad
+parameters) or 503 (a model, backend or the server's capacity unavailable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Literal
+from urllib.parse import quote
+
+import anyio
+import numpy as np
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from asr import BACKENDS, DEFAULT_BACKEND, ASRUnavailable, available_backends, text_emotion, transcribe
+from ser import audio as ser_audio
+from ser.audio import SAMPLE_RATE, AudioError, load_audio
+from ser.bundle import BundleError
+from ser.hub import HubUnavailable, looks_like_repo_id
+from ser.recognizer import get_recognizer
+from ser.timeline import analyze_timeline
+from tts import EMOTIONS, VOICES, EngineError, HubVoiceError, revoice, synthesize
+
+API = "/api/v1"
+ROOT = Path(__file__).resolve().parent
+EXAMPLE = ROOT / "assets" / "examples" / "calm_meeting.wav"
+MODELS = ROOT / "models"
+# Piper voice names (en_US-amy-medium); paths are not accepted over HTTP.
+PIPER_VOICE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}-[A-Za-z0-9_]+-(x_low|low|medium|high)$")
+SHARE_TIMEOUT = 20.0
+UNAVAILABLE = (ASRUnavailable, EngineError, HubUnavailable, HubVoiceError)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits of one server; ``python app.py --help`` sets them from the command line."""
+
+    max_upload_mb: float = float(os.environ.get("SERVER_MAX_UPLOAD_MB", 25))
+    max_duration_s: float = ser_audio.MAX_DURATION
+    concurrency: int = int(os.environ.get("SERVER_CONCURRENCY", 2))
+    max_queue: int = int(os.environ.get("SERVER_MAX_QUEUE", 64))
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        message = message[:1].upper() + message[1:]
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="What went wrong, in words a user can act on.")
+
+
+class RecognitionBody(BaseModel):
+    emotion: str
+    confidence: float
+    gender: str | None
+    gender_confidence: float | None
+    probabilities: dict[str, float]
+    duration: float = Field(description="Seconds of audio recognised.")
+
+
+class SegmentBody(BaseModel):
+    start: float
+    end: float
+    text: str
+    words: list[dict[str, Any]] | None = None
+
+
+class TextEmotionBody(BaseModel):
+    emotion: str
+    probabilities: dict[str, float]
+    source: str
+
+
+class TranscriptBody(BaseModel):
+    text: str
+    language: str | None
+    segments: list[SegmentBody]
+    backend: str
+    model: str
+    duration: float
+    text_emotion: TextEmotionBody | None = None
+
+
+class TimelineSegmentBody(BaseModel):
+    start: float
+    end: float
+    emotion: str
+    confidence: float
+    probabilities: dict[str, float]
+    text: str
+    gender: str | None
+    gender_confidence: float | None
+
+
+class TimelineBody(BaseModel):
+    duration: float
+    labels: list[str]
+    summary: dict[str, float] = Field(description="Share of speech time per emotion.")
+    segments: list[TimelineSegmentBody]
+
+
+class SynthesisRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=2000, examples=["Kids are talking by the door."])
+    emotion: str = Field("neutral", description=f"One of {', '.join(EMOTIONS)} (or an alias such as joy).")
+    intensity: float = Field(1.0, ge=0, le=1)
+    voice: str = Field("youngman", description=f"A preset ({', '.join(VOICES)}) or a Piper voice name.")
+    speed: float = Field(1.0, ge=0.25, le=4)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class Workers:
+    """CPU-bound calls in threads: ``concurrency`` at once, ``max_queue`` more waiting, then 503."""
+
+    def __init__(self, concurrency: int, max_queue: int):
+        self.limiter = anyio.CapacityLimiter(max(1, concurrency))
+        self.capacity = max(1, concurrency) + max(0, max_queue)
+        self.in_flight = 0
+
+    async def run(self, function: Callable, *args, **kwargs):
+        if self.in_flight >= self.capacity:
+            raise ApiError(503, f"The server is busy ({self.in_flight} requests in progress); retry shortly.")
+        self.in_flight += 1
+        try:
+            return await anyio.to_thread.run_sync(partial(_translate_errors, function, *args, **kwargs),
+                                                  limiter=self.limiter)
+        finally:
+            self.in_flight -= 1
+
+
+def _translate_errors(function: Callable, *args, **kwargs):
+    """Map the packages' exceptions to HTTP statuses (AudioError is a ValueError: test it first)."""
+    try:
+        return function(*args, **kwargs)
+    except AudioError as error:
+        raise ApiError(400, str(error)) from None
+    except UNAVAILABLE as error:
+        raise ApiError(503, str(error)) from None
+    except (BundleError, ValueError) as error:
+        raise ApiError(422, str(error)) from None
+
+
+ERRORS = {
+    400: {"model": ErrorBody, "description": "The upload is not usable speech audio."},
+    413: {"model": ErrorBody, "description": "The upload or its duration is over the server's limit."},
+    422: {"model": ErrorBody, "description": "A parameter is missing or invalid."},
+    503: {"model": ErrorBody, "description": "A model or backend is unavailable here, or the server is busy."},
+}
+WAV = {200: {"content": {"audio/wav": {}}, "description": "16-bit mono WAV."}}
+
+
+def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] | None = None) -> FastAPI:
+    """The FastAPI app: REST under ``/api/v1``, docs at ``/docs``, the Gradio UI at ``/``.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Upload/duration limits and concurrency; defaults from the environment.
+    ui : gradio.Blocks, optional
+        The UI to mount; ``app.build_app()`` by default.
+    warm : dict, optional
+        What :func:`warm_up` loaded, reported by ``/api/v1/health``.
+    """
+    import gradio as gr
+
+    settings = settings or Settings()
+    workers = Workers(settings.concurrency, settings.max_queue)
+    app = FastAPI(
+        title="Emotion speech studio API",
+        version="1",
+        description="Recognise emotion, transcribe, synthesise and re-voice speech. "
+                    "Audio goes in as multipart uploads; results come back as JSON or WAV.",
+    )
+    app.state.settings = settings
+    app.state.warm = dict(warm or {})
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError):
+        return JSONResponse({"error": error.message}, status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameters(request: Request, error: RequestValidationError):
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}"
+                             for e in error.errors())
+        return JSONResponse({"error": f"Bad parameters: {problems}"}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code, headers=error.headers)
+
+    @app.middleware("http")
+    async def upload_limit(request: Request, call_next):
+        # Refuse before reading the body; chunked uploads are measured after parsing.
+        length = request.headers.get("content-length", "")
+        if request.url.path.startswith(API) and length.isdigit() and int(length) > settings.max_upload_bytes:
+            return JSONResponse({"error": _too_large(int(length), settings)}, status_code=413)
+        return await call_next(request)
+
+    async def read_audio(upload: UploadFile) -> np.ndarray:
+        data = await upload.read()
+        if len(data) > settings.max_upload_bytes:
+            raise ApiError(413, _too_large(len(data), settings))
+        samples = await workers.run(load_audio, data, max_duration=float("inf"))
+        duration = samples.size / SAMPLE_RATE
+        if duration > settings.max_duration_s:
+            raise ApiError(413, f"The audio is {duration:.0f} s long; this server accepts up to "
+                                f"{settings.max_duration_s:.0f} s.")
+        return samples
+
+    @app.get(f"{API}/health", tags=["service"])
+    async def health() -> dict[str, Any]:
+        """Which models and backends are loaded and available, and the server's limits."""
+        backends = await anyio.to_thread.run_sync(available_backends)
+        return {
+            "status": "ok",
+            "loaded": app.state.warm,
+            "recognizer": {"model": "default", "labels": get_recognizer("default").labels,
+                           "feature_set": get_recognizer("default").bundle.feature_set},
+            "asr_backends": [asdict(b) for b in backends],
+            "tts": {"voices": list(VOICES), "emotions": list(EMOTIONS)},
+            "limits": {"max_upload_mb": settings.max_upload_mb, "max_duration_s": settings.max_duration_s,
+                       "concurrency": settings.concurrency, "max_queue": settings.max_queue},
+        }
+
+    @app.post(f"{API}/recognize", tags=["speech"], response_model=RecognitionBody, responses=ERRORS)
+    async def recognize(
+        file: UploadFile = File(description="Speech in any format ffmpeg reads (wav, mp3, ogg, webm …)."),
+        emotions: str | None = Form(None, description="Comma-separated subset to tell apart, e.g. angry,sad,neutral."),
+        model: str = Form("default", description="'default', a bundle under models/, or a Hub repo id."),
+    ):
+        """Emotion and gender of one utterance, with every emotion's probability."""
+        samples = await read_audio(file)
+        subset = [e.strip() for e in emotions.split(",") if e.strip()] if emotions else None
+        result = await workers.run(_recognize, samples, subset, model)
+        return {**result.to_dict(), "duration": round(samples.size / SAMPLE_RATE, 3)}
+
+    @app.post(f"{API}/timeline", tags=["speech"], response_model=TimelineBody, responses=ERRORS)
+    async def timeline(
+        file: UploadFile = File(description="A recording with one or more utterances (any format ffmpeg reads)."),
+        emotions: str | None = Form(None, description="Comma-separated subset to tell apart."),
+        model: str = Form("default", description="'default', a bundle under models/, or a Hub repo id."),
+        with_text: bool = Form(True, description="Transcribe each segment (faster-whisper)."),
+        language: str = Form("auto", max_length=8, description="ISO 639-1 code, or 'auto' to detect."),
+    ):
+        """Emotion over time: voice activity splits the recording; each utterance is recognised (and transcribed)."""
+        samples = await read_audio(file)
+        subset = [e.strip() for e in emotions.split(",") if e.strip()] if emotions else None
+        result = await workers.run(_timeline, samples, subset, model, with_text, language)
+        return {"duration": round(result.duration, 3), "labels": result.labels, "summary": result.summary(),
+                "segments": [s.to_dict() for s in result.segments]}
+
+    @app.post(f"{API}/transcribe", tags=["speech"], response_model=TranscriptBody, responses=ERRORS)
+    async def transcribe_audio(
+        file: UploadFile = File(description="Speech in any format ffmpeg reads."),
+        backend: Literal[tuple(BACKENDS)] = Form(DEFAULT_BACKEND),
+        language: str = Form("auto", max_length=8, description="ISO 639-1 code, or 'auto' to detect."),
+        task: Literal["transcribe", "translate"] = Form("transcribe"),
+        words: bool = Form(False, description="Add word timings to each segment."),
+        with_text_emotion: bool = Form(False, description="Also classify the emotion of the words."),
+    ):
+        """Speech to text with segment (and word) timings; optionally the emotion of the text."""
+        samples = await read_audio(file)
+        transcript = await workers.run(transcribe, samples, backend=backend, language=language, task=task)
+        body = {**transcript.to_dict(words=words), "duration": round(transcript.duration, 3)}
+        if with_text_emotion:
+            found = await workers.run(text_emotion, transcript.text)
+            body["text_emotion"] = {"emotion": found.emotion, "probabilities": found.probabilities,
+                                    "source": found.source}
+        return body
+
+    @app.post(f"{API}/synthesize", tags=["speech"], response_class=Response, responses={**WAV, **ERRORS})
+    async def synthesize_speech(request: SynthesisRequest):
+        """Text to speech in an emotion and voice; answers a WAV file."""
+        voice = _check_voice(request.voice)
+        speech = await workers.run(synthesize, request.text, request.emotion, request.intensity, voice,
+                                   request.speed, seed=request.seed)
+        return _wav(speech.audio, speech.sample_rate, {
+            "X-Emotion": speech.emotion, "X-Voice": speech.voice, "X-Engine": speech.engine})
+
+    @app.post(f"{API}/revoice", tags=["speech"], response_class=Response, responses={**WAV, **ERRORS})
+    async def revoice_recording(
+        file: UploadFile = File(description="Speech in any format ffmpeg reads."),
+        emotion: str | None = Form(None, description="Target emotion; the recognised one when left out."),
+        voice: str | None = Form(None, description="Voice preset or Piper voice; matches the speaker when left out."),
+        intensity: float = Form(1.0, ge=0, le=1),
+        keep_voice: bool = Form(False, description="Convert the recording itself instead of a new voice."),
+        speed: float = Form(1.0, ge=0.25, le=4),
+        language: str = Form("auto", max_length=8),
+    ):
+        """Recognise, transcribe and say it again in another emotion and voice; answers a WAV file.
+
+        Headers say what happened: ``X-Transcript`` (URL-encoded), ``X-Recognized-Emotion``,
+        ``X-Emotion`` and ``X-Voice``.
+        """
+        samples = await read_audio(file)
+        voice = _check_voice(voice) if voice else None
+        result = await workers.run(revoice, (SAMPLE_RATE, samples), emotion or None, voice, intensity=intensity,
+                                   keep_voice=keep_voice, speed=speed, language=language)
+        return _wav(result.audio, result.sample_rate, {
+            "X-Transcript": quote(result.transcript), "X-Recognized-Emotion": result.recognized.emotion,
+            "X-Emotion": result.emotion, "X-Voice": result.voice})
+
+    @app.api_route(API + "/{path:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
+    async def unknown(path: str):
+        raise ApiError(404, f"No endpoint {API}/{path}; see /docs for the API.")
+
+    if ui is None:
+        from app import build_app
+
+        ui = build_app()
+    ui.queue(default_concurrency_limit=settings.concurrency, max_size=settings.max_queue)
+    return gr.mount_gradio_app(app, ui, path="/", max_file_size=settings.max_upload_bytes)
+
+
+def _too_large(size: int, settings: Settings) -> str:
+    return f"The upload is {size / 2**20:.1f} MB; this server accepts up to {settings.max_upload_mb:g} MB."
+
+
+def _recognize(samples: np.ndarray, emotions: list[str] | None, model: str):
+    return get_recognizer(_check_model(model)).recognize(samples, emotions=emotions)
+
+
+def _check_model(model: str) -> str:
+    """Models a remote caller may pick: the default, bundles under models/, Hub repo ids (no paths)."""
+    model = (model or "default").strip()
+    if model == "default" or looks_like_repo_id(model):
+        return model
+    if re.fullmatch(r"[\w.-]+", model) and (MODELS / model / "bundle.json").is_file():
+        return str(MODELS / model)
+    raise ValueError(f"Unknown model {model!r}: use 'default', a bundle name under models/, or a Hub repo id.")
+
+
+def _check_voice(voice: str) -> str:
+    voice = voice.strip()
+    if voice.lower() in VOICES or PIPER_VOICE.match(voice):
+        return voice
+    raise ApiError(422, f"Unknown voice {voice!r}: choose one of {', '.join(VOICES)} "
+                        "or a Piper voice name such as en_US-amy-medium.")
+
+
+def _timeline(samples: np.ndarray, emotions: list[str] | None, model: str, with_text: bool, language: str):
+    language = None if language in ("", "auto") else language
+    return analyze_timeline(samples, model=_check_model(model), emotions=emotions,
+                            asr_backend=DEFAULT_BACKEND if with_text else None, language=language)
+
+
+def _wav(audio: np.ndarray, sample_rate: int, headers: dict[str, str]) -> Response:
+    import soundfile
+
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.clip(audio, -1.0, 1.0), sample_rate, format="WAV", subtype="PCM_16")
+    headers = {**headers, "X-Sample-Rate": str(sample_rate), "X-Duration": f"{audio.size / sample_rate:.3f}"}
+    return Response(buffer.getvalue(), media_type="audio/wav", headers=headers)
+
+
+def warm_up() -> dict[str, str]:
+    """Load every bundled model and run it once, so the first request is as fast as the rest.
+
+    Returns ``{component: "loaded in N s" or the reason it failed}``; a failure
+    is reported, never fatal (the endpoint will answer 503 with the reason).
+    """
+    from ser.audio import load_audio as load
+
+    samples = load(EXAMPLE)
+    steps = {
+        "recognizer": lambda: get_recognizer("default").recognize(samples),
+        "asr": lambda: transcribe(samples, language="en"),
+        "tts": lambda: synthesize("Ready.", "neutral"),
+    }
+    report = {}
+    for name, step in steps.items():
+        start = time.perf_counter()
+        try:
+            step()
+            report[name] = f"loaded in {time.perf_counter() - start:.1f} s"
+        except Exception as error:  # noqa: BLE001 - any failure becomes a health note, not a crash
+            report[name] = f"not loaded: {error}"
+    return report
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    defaults = Settings()
+    parser = argparse.ArgumentParser(description="Run the emotion speech studio: web UI at /, REST API at /api/v1.")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                        help="interface to listen on (0.0.0.0 for all; env GRADIO_SERVER_NAME)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
+                        help="port (env GRADIO_SERVER_PORT; default 7860)")
+    parser.add_argument("--share", action="store_true", help="also open a public *.gradio.live link")
+    parser.add_argument("--concurrency", type=int, default=defaults.concurrency,
+                        help="jobs run at once, per UI event and for the REST API (default %(default)s)")
+    parser.add_argument("--max-queue", type=int, default=defaults.max_queue,
+                        help="jobs allowed to wait before new ones are refused (default %(default)s)")
+    parser.add_argument("--max-upload-mb", type=float, default=defaults.max_upload_mb,
+                        help="largest accepted upload in MB (default %(default)s)")
+    parser.add_argument("--max-duration-s", type=float, default=defaults.max_duration_s,
+                        help="longest accepted audio in seconds (default %(default)s)")
+    parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
+                        help="skip loading the models before serving")
+    args = parser.parse_args(argv)
+    if args.concurrency < 1 or args.max_queue < 0 or args.max_upload_mb <= 0 or args.max_duration_s <= 0:
+        parser.error("--concurrency must be ≥ 1, --max-queue ≥ 0, the limits > 0")
+    return args
+
+
+def main(build_ui: Callable, argv=None) -> None:
+    """Warm the models, build the app and serve it with uvicorn (``python app.py``)."""
+    import uvicorn
+
+    args = parse_args(argv)
+    # The packages read this limit too, so the UI and the API refuse the same audio.
+    ser_audio.MAX_DURATION = args.max_duration_s
+    settings = Settings(args.max_upload_mb, args.max_duration_s, args.concurrency, args.max_queue)
+    warm = {}
+    if args.warm_up:
+        start = time.perf_counter()
+        warm = warm_up()
+        print(f"Models warmed in {time.perf_counter() - start:.1f} s: "
+              + "; ".join(f"{k} {v}" for k, v in warm.items()), flush=True)
+    app = create_app(settings, build_ui(), warm)
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
+    local = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    print(f"Running on {local} (UI at /, REST API docs at {local}/docs)", flush=True)
+    if args.share:
+        threading.Thread(target=open_share_link, args=(server, local, args.port), daemon=True).start()
+    server.run()
+
+
+def open_share_link(server, local: str, port: int, timeout: float = SHARE_TIMEOUT) -> str | None:
+    """Open a Gradio share tunnel to ``port`` once ``server`` is up; print the link or why there is none.
+
+    Never raises and never blocks the server: without network the local server
+    simply keeps running.
+    """
+    from gradio.networking import setup_tunnel
+
+    while not server.started and not server.should_exit:
+        time.sleep(0.1)
+    outcome: dict[str, Any] = {}
+
+    def attempt():
+        try:
+            outcome["url"] = setup_tunnel("127.0.0.1", port, secrets.token_urlsafe(32), None, None)
+        except Exception as error:  # noqa: BLE001 - every failure means "no link", reported below
+            cause = error.__cause__ or error
+            outcome["error"] = f"{error} ({type(cause).__name__}: {cause})" if cause is not error else str(error)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if "url" in outcome:
+        print(f"Running on public URL: {outcome['url']}", flush=True)
+        return outcome["url"]
+    reason = outcome.get("error", f"no answer from the share server in {timeout:.0f} s")
+    print(f"Could not create a share link: {reason}. The network may block it; "
+          f"the app keeps running locally at {local}", flush=True)
+    return None
