@@ -1,4 +1,4 @@
-"""Command line: ``python -m ser recognize|train|evaluate …``."""
+"""Command line: ``python -m ser recognize|train|evaluate|timeline|batch …``."""
 
 from __future__ import annotations
 
@@ -67,17 +67,43 @@ def _dataset(args):
 
 
 def _estimator(args):
-    from .models import make_classifier
-    from .training import default_estimator
+    from .workbench import make_model
 
-    return default_estimator(args.features) if args.model == "default" else make_classifier(args.model)
+    return make_model(args.model, args.features)
+
+
+def cmd_workbench(args, models: list[str]) -> int:
+    """Several models, deep models, parameter search or a zip upload: the workbench run."""
+    import shutil
+
+    from .recognizer import DEFAULT_MODEL
+    from .workbench import run_training, unpack_upload
+
+    upload = unpack_upload(args.zip) if args.zip else None
+    try:
+        corpora = [(None, upload.folder)] if upload else (_corpus_args(args.corpus) if args.corpus else [
+            ("ravdess", DATASETS / "ravdess"), ("emodb", DATASETS / "emodb")])
+        out = DEFAULT_MODEL if args.default else Path(args.out or Path("models") / args.name)
+        report = run_training(corpora, models=models, features=args.features,
+                              sequence_features=args.sequence_features, emotions=_emotions(args.emotions),
+                              search=args.search, n_iter=args.n_iter, epochs=args.epochs, name=args.name,
+                              out=out, progress=_progress, skipped=upload.skipped if upload else ())
+    finally:
+        if upload:
+            shutil.rmtree(upload.folder, ignore_errors=True)
+    print(report.summary())
+    return 0
 
 
 def cmd_train(args) -> int:
     from .bundle import save_bundle
     from .recognizer import DEFAULT_MODEL
     from .training import model_card, train_bundle
+    from .workbench import is_deep
 
+    models = [m.strip() for m in args.model.split(",") if m.strip()]
+    if len(models) > 1 or args.search or args.zip or any(map(is_deep, models)):
+        return cmd_workbench(args, models)
     data = _dataset(args)
     bundle = train_bundle(data, _estimator(args), name=args.name, evaluate=not args.no_eval,
                           progress=_progress)
@@ -111,6 +137,39 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_timeline(args) -> int:
+    from .timeline import analyze_timeline
+
+    timeline = analyze_timeline(args.file, model=args.model, emotions=_emotions(args.emotions),
+                                asr_backend=None if args.no_text else args.asr, language=args.language,
+                                max_segment=args.max_segment, progress=None if args.json else _progress)
+    if args.out:
+        suffix = Path(args.out).suffix.lower()
+        exports = {".json": timeline.to_json, ".csv": timeline.to_csv, ".srt": timeline.to_srt}
+        if suffix not in exports:
+            raise ValueError(f"--out must end in .json, .csv or .srt, not {suffix or 'nothing'}.")
+        Path(args.out).write_text(exports[suffix](), encoding="utf-8")
+    if args.json:
+        print(timeline.to_json())
+        return 0
+    for s in timeline.segments:
+        print(f"{s.start:8.2f} {s.end:8.2f}  {s.emotion:<10} {s.confidence:4.0%}  {s.text}")
+    print("share of speech time: " + ", ".join(f"{e} {p:.0%}" for e, p in timeline.summary().items()))
+    return 0
+
+
+def cmd_batch(args) -> int:
+    from .batch import run_batch
+
+    if Path(args.out).suffix.lower() not in (".csv", ".parquet"):
+        raise ValueError("--out must end in .csv or .parquet.")
+    table = run_batch(args.inputs, args.out, model=args.model, emotions=_emotions(args.emotions),
+                      workers=args.workers, ray_address=args.ray)
+    errors = int((table["error"] != "").sum())
+    print(f"{len(table)} files, {errors} with errors, written to {args.out}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ser", description="Speech emotion recognition.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -130,8 +189,10 @@ def main(argv=None) -> int:
                             " custom (auto-detected if omitted). Default: ../shared/datasets")
         p.add_argument("--features", default="whisper-tiny+whisper-base+egemaps")
         p.add_argument("--model", default="default",
-                       help="default (late-fusion logistic regression) or a zoo name: logreg, svc, "
-                            "random_forest, gradient_boosting, knn, mlp, bagging, adaboost, decision_tree")
+                       help="default (late-fusion logistic regression), a zoo name (logreg, svc, "
+                            "random_forest, gradient_boosting, knn, mlp, bagging, adaboost, decision_tree) "
+                            "or a deep model (cnn1d, cnn2d, lstm, cnn_lstm); train takes several, "
+                            "comma-separated, compares them and saves the best")
         p.add_argument("--emotions", help="comma-separated subset of emotions")
         p.set_defaults(run=run)
     p = sub.choices["train"]
@@ -139,11 +200,40 @@ def main(argv=None) -> int:
     p.add_argument("--out", help="bundle folder (default models/NAME)")
     p.add_argument("--default", action="store_true", help="write the bundled default model in assets/")
     p.add_argument("--no-eval", action="store_true", help="skip cross-validation")
+    p.add_argument("--search", choices=["grid", "random"], help="tune each model's parameters by UA on "
+                   "folds of whole speakers")
+    p.add_argument("--n-iter", type=int, default=6, help="candidates of a random search")
+    p.add_argument("--zip", help="train on a zip of labelled audio (instead of --corpus)")
+    p.add_argument("--sequence-features", help="frame-level features of the deep models: mfcc-seq, "
+                   "logmel-seq or whisper-tiny-seq (default: logmel-seq for cnn2d, else whisper-tiny-seq)")
+    p.add_argument("--epochs", type=int, help="most epochs of a deep model (early stopping ends sooner)")
     p = sub.choices["evaluate"]
     p.add_argument("--json", action="store_true")
     p.add_argument("--target", choices=["emotion", "gender"], default="emotion")
     p.add_argument("--random-split", action="store_true",
                    help="random stratified folds (speakers leak; not speaker-independent)")
+
+    p = sub.add_parser("timeline", help="emotion (and transcript) of each utterance of a long recording")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print the segments as JSON")
+    p.add_argument("--out", help="also write the segments to FILE.json, FILE.csv or FILE.srt")
+    p.add_argument("--model", default="default", help="bundle folder or Hub repo id")
+    p.add_argument("--emotions", help="comma-separated subset")
+    p.add_argument("--asr", default="faster-whisper", help="ASR backend for the text of each segment")
+    p.add_argument("--language", help="language of the speech (default: detect)")
+    p.add_argument("--no-text", action="store_true", help="skip transcription")
+    p.add_argument("--max-segment", type=float, default=8.0, help="longest segment in seconds")
+    p.set_defaults(run=cmd_timeline)
+
+    p = sub.add_parser("batch", help="emotion of every file of a folder or glob, resumable")
+    p.add_argument("inputs", metavar="INPUT_DIR_OR_GLOB")
+    p.add_argument("--out", required=True, help="results.csv or results.parquet")
+    p.add_argument("--model", default="default", help="bundle folder or Hub repo id")
+    p.add_argument("--emotions", help="comma-separated subset")
+    p.add_argument("--workers", type=int, help="processes or Ray actors (default: all local cores)")
+    p.add_argument("--ray", metavar="ADDRESS",
+                   help="run on Ray: 'local' starts one here, 'auto' or ray://HOST:PORT joins a cluster")
+    p.set_defaults(run=cmd_batch)
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
