@@ -107,11 +107,129 @@ def recognize_tab() -> None:
         preset.change(subset_for, [preset, model], [emotions], api_name="emotion_subset")
 
 
+def train_tab() -> None:
+    """Train and compare models on labelled corpora or an uploaded zip; save and share bundles."""
+    import shutil
+    import threading
+
+    from ser.corpora import EMOTIONS
+    from ser.plots import comparison_chart, confusion_heatmap, training_curves
+    from ser.sharing import pull_bundle, push_bundle
+    from ser.workbench import Cancelled, model_names, run_training, unpack_upload
+
+    runs: dict[str, threading.Event] = {}  # session -> cancel flag of its running training
+    datasets = ROOT.parent / "shared" / "datasets"
+
+    def train(folder, upload, emotions, features, models, search, epochs, name,
+              request: gr.Request, progress=gr.Progress()):
+        if not models:
+            raise gr.Error("Choose at least one model.")
+        name = "".join(c for c in (name or "model") if c.isalnum() or c in "-_.") or "model"
+        cancel = runs[request.session_hash] = threading.Event()
+        unpacked = None
+        try:
+            if upload:
+                unpacked = unpack_upload(upload)
+                corpora, skipped = [(None, unpacked.folder)], unpacked.skipped
+            elif folder:
+                corpora, skipped = [(None, Path(f.strip())) for f in folder.split(",") if f.strip()], []
+            else:
+                raise gr.Error("Give a corpus folder or upload a zip of labelled audio.")
+            report = run_training(corpora, models=models, features=features, emotions=emotions or None,
+                                  search=None if search == "none" else search, epochs=int(epochs), name=name,
+                                  out=MODELS / name, cancel=cancel, skipped=skipped,
+                                  progress=lambda f, message: progress(f, desc=message))
+        except Cancelled as stopped:
+            raise gr.Error(str(stopped)) from None
+        except (*USER_ERRORS, FileNotFoundError) as error:
+            raise gr.Error(str(error)) from None
+        finally:
+            runs.pop(request.session_hash, None)
+            if unpacked:
+                shutil.rmtree(unpacked.folder, ignore_errors=True)
+        get_recognizer.cache_clear()  # a bundle retrained at the same path must be reloaded
+        best = next(r for r in report.results if r.name == report.best)
+        first = next(iter(best.evaluations))
+        return (
+            report.summary(),
+            comparison_chart([r.name for r in report.results], [r.ua for r in report.results],
+                             [r.fit_seconds for r in report.results], [r.predict_ms for r in report.results]),
+            confusion_heatmap(best.evaluations[first], f"{report.best} on {first}: UA "
+                                                       f"{best.evaluations[first].ua:.3f}"),
+            "\n\n".join(e.report() for e in best.evaluations.values()),
+            gr.update(value=training_curves(best.history, f"{report.best}: final training"),
+                      visible=bool(best.history)),
+            str(report.bundle_path),
+        )
+
+    def stop(request: gr.Request):
+        if request.session_hash in runs:
+            runs[request.session_hash].set()
+            gr.Info("Stopping at the next step…")
+
+    def push(bundle, repo_id, token):
+        try:
+            return f"Pushed: {push_bundle(bundle, repo_id.strip(), token=token.strip() or None)}"
+        except (*USER_ERRORS, FileNotFoundError) as error:
+            raise gr.Error(str(error)) from None
+
+    def pull(repo_id):
+        try:
+            folder = pull_bundle(repo_id.strip())
+        except USER_ERRORS as error:
+            raise gr.Error(str(error)) from None
+        return str(folder), f"Pulled {repo_id} into `{folder}`; use it in Recognize by path or repo id."
+
+    with gr.Tab("Train", id="train"):
+        gr.Markdown("Compare models on labelled speech with speaker-independent folds; the best becomes a "
+                    "bundle in `models/` that Recognize can use (choose it by path).")
+        with gr.Row():
+            with gr.Column():
+                folder = gr.Textbox(str(datasets / "emodb"), label="Corpus folders (comma-separated; RAVDESS, "
+                                    "TESS, EMO-DB, CREMA-D, SAVEE or emotion-named files/folders)")
+                upload = gr.File(file_types=[".zip"], type="filepath", label="… or a zip of labelled audio")
+                emotions = gr.CheckboxGroup(list(EMOTIONS), label="Emotions (none = all)")
+                features = gr.Dropdown(["whisper-tiny", "whisper-base", "egemaps", "compare", "librosa",
+                                        "whisper-tiny+whisper-base+egemaps"], value="whisper-tiny",
+                                       allow_custom_value=True, label="Features of the classical models")
+                models = gr.CheckboxGroup(model_names(), value=["logreg"], label="Models (deep ones: "
+                                          "cnn1d, cnn2d, lstm, cnn_lstm on frame-level features)")
+                with gr.Row():
+                    search = gr.Radio(["none", "grid", "random"], value="none", label="Parameter search")
+                    epochs = gr.Slider(2, 100, value=30, step=1, label="Deep models: most epochs")
+                name = gr.Textbox("my-model", label="Bundle name")
+                with gr.Row():
+                    start = gr.Button("Train", variant="primary")
+                    cancel = gr.Button("Cancel", variant="stop")
+            with gr.Column():
+                summary = gr.Markdown(elem_id="train-summary")
+                comparison = gr.Plot(label="Model comparison", elem_id="comparison")
+                confusion = gr.Plot(label="Confusion matrix (best model)", elem_id="confusion")
+                report = gr.Textbox(label="Per-class report", lines=10, elem_id="class-report")
+                curves = gr.Plot(label="Training curves", visible=False, elem_id="curves")
+                bundle = gr.Textbox(label="Saved bundle (paste into Recognize → Model)", elem_id="bundle-path",
+                                    buttons=["copy"])
+        with gr.Accordion("Share on the Hugging Face Hub", open=False):
+            with gr.Row():
+                repo = gr.Textbox(label="Repo id (user/name)")
+                token = gr.Textbox(label="Write token (push only)", type="password")
+            with gr.Row():
+                push_button = gr.Button("Push the saved bundle")
+                pull_button = gr.Button("Pull by repo id")
+            hub_status = gr.Markdown()
+        start.click(train, [folder, upload, emotions, features, models, search, epochs, name],
+                          [summary, comparison, confusion, report, curves, bundle], api_name="train")
+        cancel.click(stop, None, None, api_name="cancel_training")
+        push_button.click(push, [bundle, repo, token], [hub_status], api_name="push_bundle")
+        pull_button.click(pull, [repo], [bundle, hub_status], api_name="pull_bundle")
+
+
 def build_app() -> gr.Blocks:
     with gr.Blocks(title="Emotion speech studio") as demo:
         gr.Markdown("# Emotion speech studio\nRecognize, transcribe and re-voice emotional speech — offline.")
         with gr.Tabs():
             recognize_tab()
+            train_tab()
     return demo
 
 

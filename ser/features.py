@@ -105,6 +105,50 @@ class WhisperEncoder:
         return np.asarray(out)[0]
 
 
+# Frame-level sequences for the deep models (ser.deep): a fixed number of time
+# steps (clips cropped or zero-padded to SEQUENCE_SECONDS), flattened to one row
+# so they share the cache, datasets and bundles of the utterance-level features.
+SEQUENCE_SECONDS = 4.0
+SEQUENCE_SHAPES = {"mfcc-seq": (200, 40), "logmel-seq": (200, 64), "whisper-tiny-seq": (50, 384)}
+
+
+def _fixed_frames(frames: np.ndarray, steps: int) -> np.ndarray:
+    out = np.zeros((steps, frames.shape[1]), dtype=np.float32)
+    out[: min(steps, len(frames))] = frames[:steps]
+    return out.ravel()
+
+
+def mfcc_sequence(samples: np.ndarray) -> np.ndarray:
+    """40 MFCC every 20 ms over the first 4 s, flattened (200 x 40).
+
+    Examples
+    --------
+    >>> mfcc_sequence(np.zeros(16000, dtype="float32")).shape
+    (8000,)
+    """
+    import librosa
+
+    mfcc = librosa.feature.mfcc(y=samples, sr=SAMPLE_RATE, n_mfcc=40, n_fft=640, hop_length=320)
+    return _fixed_frames(mfcc.T, SEQUENCE_SHAPES["mfcc-seq"][0])
+
+
+def logmel_sequence(samples: np.ndarray) -> np.ndarray:
+    """64 log-mel bands (dB, floor -80) every 20 ms over the first 4 s, flattened (200 x 64)."""
+    import librosa
+
+    mel = librosa.feature.melspectrogram(y=samples, sr=SAMPLE_RATE, n_fft=640, hop_length=320, n_mels=64)
+    db = librosa.power_to_db(mel, ref=1.0, top_db=None).clip(-80, None) + 80  # padding 0 = silence
+    return _fixed_frames(db.T, SEQUENCE_SHAPES["logmel-seq"][0])
+
+
+def whisper_tiny_sequence(samples: np.ndarray) -> np.ndarray:
+    """Whisper tiny.en encoder states over the first 4 s, averaged over 80 ms, flattened (50 x 384)."""
+    states = whisper_encoder("tiny.en").states(samples[: int(SEQUENCE_SECONDS * SAMPLE_RATE)])
+    steps = len(states) // 4
+    pooled = states[: steps * 4].reshape(steps, 4, -1).mean(axis=1) if steps else states[:1]
+    return _fixed_frames(pooled, SEQUENCE_SHAPES["whisper-tiny-seq"][0])
+
+
 @lru_cache(maxsize=None)
 def whisper_encoder(name: str) -> WhisperEncoder:
     """The bundled encoder ``name`` (``"tiny.en"`` or ``"base"``), loaded once."""
@@ -126,11 +170,15 @@ EXTRACTORS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "compare": compare,
     "whisper-tiny": _whisper_pooled("tiny.en"),
     "whisper-base": _whisper_pooled("base"),
+    "mfcc-seq": mfcc_sequence,
+    "logmel-seq": logmel_sequence,
+    "whisper-tiny-seq": whisper_tiny_sequence,
 }
 
 
 # Length of each extractor's vector, so models can address feature blocks.
-EXTRACTOR_SIZES = {"librosa": 193, "egemaps": 88, "compare": 6373, "whisper-tiny": 768, "whisper-base": 1024}
+EXTRACTOR_SIZES = {"librosa": 193, "egemaps": 88, "compare": 6373, "whisper-tiny": 768, "whisper-base": 1024,
+                   **{name: rows * cols for name, (rows, cols) in SEQUENCE_SHAPES.items()}}
 
 
 def parse_feature_set(feature_set: str) -> list[str]:

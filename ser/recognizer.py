@@ -17,7 +17,7 @@ from .hub import looks_like_repo_id, snapshot
 from .models import restrict_proba
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "default"
-BUNDLE_FILES = ["bundle.json", "weights.safetensors", "*.skops", "README.md"]
+BUNDLE_FILES = ["bundle.json", "weights.safetensors", "*.skops", "*.keras", "README.md"]
 
 
 @dataclass

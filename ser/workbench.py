@@ -1,0 +1,424 @@
+"""The training workbench: import labelled audio, compare and tune models, save a bundle.
+
+One entry point, :func:`run_training`, serves the ``python -m ser train`` CLI
+and the app's Train tab alike.  It reads corpora (auto-detected) or an
+uploaded zip, extracts features (cached), scores every chosen model with
+speaker-independent folds, optionally searches each model's parameters on
+speaker-grouped validation folds, trains the best model on all the data and
+saves it as a named bundle (atomically: an existing bundle is never damaged).
+
+A run can be cancelled from another thread with a :class:`threading.Event`;
+it stops at the next progress report and leaves every bundle as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Callable, Sequence
+
+import numpy as np
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import GroupKFold, ParameterGrid, ParameterSampler
+
+from .bundle import save_bundle
+from .corpora import AUDIO_SUFFIXES, read_corpus
+from .evaluation import Evaluation
+from .features import SEQUENCE_SHAPES, parse_feature_set
+from .models import CLASSIFIERS, make_classifier
+from .training import Dataset, default_estimator, evaluate_corpus, fit, load_dataset, model_card, train_bundle
+
+Progress = Callable[[float, str], None]
+
+MAX_ZIP_FILES = 20_000
+MAX_ZIP_BYTES = 4 * 1024 ** 3  # uncompressed
+MAX_COMPRESSION_RATIO = 200  # zip bombs compress far better than audio does
+
+# Parameter spaces for grid / randomized search (the seed's grid_search.py ranges, trimmed
+# to what finishes on a laptop).  Keys address the classifier step of make_classifier().
+SEARCH_SPACES: dict[str, dict[str, list]] = {
+    "logreg": {"clf__C": [0.01, 0.03, 0.1, 0.3, 1.0]},
+    "svc": {"clf__estimator__C": [1, 3, 10, 30], "clf__estimator__gamma": ["scale", 0.001]},
+    "random_forest": {"clf__n_estimators": [100, 300], "clf__max_depth": [None, 10, 20]},
+    "gradient_boosting": {"clf__n_estimators": [50, 100], "clf__max_depth": [2, 3], "clf__learning_rate": [0.1, 0.3]},
+    "knn": {"clf__n_neighbors": [3, 7, 15], "clf__weights": ["uniform", "distance"]},
+    "mlp": {"clf__hidden_layer_sizes": [(200,), (300,), (300, 100)], "clf__alpha": [0.001, 0.01, 0.1]},
+    "bagging": {"clf__n_estimators": [20, 50], "clf__max_samples": [0.5, 1.0]},
+    "adaboost": {"clf__n_estimators": [100, 200], "clf__learning_rate": [0.1, 0.5, 1.0]},
+    "decision_tree": {"clf__max_depth": [6, 12, 24], "clf__min_samples_leaf": [1, 5]},
+    "default": {"estimator__clf__C": [0.03, 0.1, 0.3, 1.0]},
+}
+DEEP_MODELS = ("cnn1d", "cnn2d", "lstm", "cnn_lstm")  # ser.deep.ARCHITECTURES
+DEEP_SEARCH_SPACE = {"units": [32, 64, 128], "dropout": [0.2, 0.4], "learning_rate": [1e-3, 3e-4]}
+
+
+class Cancelled(Exception):
+    """The run was cancelled by the user; nothing was saved."""
+
+
+class UploadError(ValueError):
+    """An uploaded archive is unsafe or too large; the message says why."""
+
+
+# -- uploads ------------------------------------------------------------------
+
+@dataclass
+class ZipImport:
+    """Where an uploaded zip was unpacked, and what was left out."""
+
+    folder: Path
+    audio_files: int
+    skipped: list[str] = field(default_factory=list)
+
+
+def _unsafe_member(name: str) -> bool:
+    path = PurePosixPath(name.replace("\\", "/"))
+    return (path.is_absolute() or ".." in path.parts or name.startswith(("/", "\\"))
+            or (len(name) > 1 and name[1] == ":"))
+
+
+def import_zip(archive: str | Path, dest: str | Path, *, max_files: int = MAX_ZIP_FILES,
+               max_bytes: int = MAX_ZIP_BYTES) -> ZipImport:
+    """Unpack the audio files of a zip of labelled audio into ``dest``.
+
+    Every entry is checked before anything is written: absolute paths, ``..``
+    components (zip-slip) and links are refused, as are archives over
+    ``max_files`` entries or ``max_bytes`` uncompressed.  Non-audio entries are
+    skipped and listed.
+
+    Raises
+    ------
+    UploadError
+        The archive is unreadable, unsafe or over a limit.
+
+    Examples
+    --------
+    >>> result = import_zip("labelled.zip", "work/upload")     # doctest: +SKIP
+    >>> result.audio_files, result.skipped                     # doctest: +SKIP
+    (48, ['notes.txt: not an audio file'])
+    """
+    dest = Path(dest)
+    try:
+        handle = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise UploadError(f"{Path(archive).name} is not a readable zip archive ({error}).") from None
+    with handle:
+        members = handle.infolist()
+        if len(members) > max_files:
+            raise UploadError(f"The archive holds {len(members)} entries; the limit is {max_files}.")
+        unsafe = [m.filename for m in members if _unsafe_member(m.filename)]
+        if unsafe:
+            raise UploadError(f"Refused: the archive has entries outside its folder ({', '.join(unsafe[:3])}).")
+        total = sum(m.file_size for m in members)
+        if total > max_bytes:
+            raise UploadError(f"The archive unpacks to {total / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
+        skipped, count = [], 0
+        for member in members:
+            if member.is_dir():
+                continue
+            if (member.external_attr >> 16) & 0o170000 == 0o120000:
+                skipped.append(f"{member.filename}: symbolic link")
+                continue
+            if PurePosixPath(member.filename).suffix.lower() not in AUDIO_SUFFIXES:
+                skipped.append(f"{member.filename}: not an audio file")
+                continue
+            if member.compress_size and member.file_size / member.compress_size > MAX_COMPRESSION_RATIO:
+                raise UploadError(f"Refused: {member.filename} is compressed {member.file_size // member.compress_size}x"
+                                  " (a zip bomb?).")
+            target = dest / member.filename
+            if not target.resolve().is_relative_to(dest.resolve()):
+                raise UploadError(f"Refused: {member.filename} points outside the upload folder.")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with handle.open(member) as source, target.open("wb") as out:
+                    shutil.copyfileobj(source, out, 1 << 20)
+            except (zipfile.BadZipFile, OSError, EOFError) as error:
+                target.unlink(missing_ok=True)
+                skipped.append(f"{member.filename}: damaged entry ({error})")
+                continue
+            count += 1
+    if not count:
+        raise UploadError("The archive holds no audio files.")
+    return ZipImport(dest, count, skipped)
+
+
+def unlabelled_files(folder: Path, corpus: str | None = None) -> list[str]:
+    """Audio files under ``folder`` that the corpus' naming does not label."""
+    from .corpora import audio_files
+
+    labelled = {u.path for u in read_corpus(folder, corpus)}
+    return [f"{p.relative_to(folder)}: no emotion label in its name or folder"
+            for p in audio_files(folder) if p not in labelled]
+
+
+# -- models ----------------------------------------------------------------------
+
+def model_names() -> list[str]:
+    """Every model the workbench trains: the late-fusion default, the zoo, the deep models."""
+    return ["default", *CLASSIFIERS, *DEEP_MODELS]
+
+
+def is_deep(name: str) -> bool:
+    return name in DEEP_MODELS
+
+
+def default_sequence_features(name: str) -> str:
+    """Frame-level features a deep model trains on by default."""
+    return "logmel-seq" if name == "cnn2d" else "whisper-tiny-seq"
+
+
+def make_model(name: str, feature_set: str, *, epochs: int | None = None, **params):
+    """An unfitted estimator for ``name`` on ``feature_set``."""
+    if is_deep(name):
+        from .deep import KerasSequenceClassifier
+
+        if feature_set not in SEQUENCE_SHAPES:
+            raise ValueError(f"{name} needs frame-level features ({', '.join(SEQUENCE_SHAPES)}), "
+                             f"not {feature_set!r}.")
+        extra = {"epochs": epochs} if epochs else {}
+        return KerasSequenceClassifier(architecture=name, frames=SEQUENCE_SHAPES[feature_set][0],
+                                       **extra, **params)
+    if name == "default":
+        model = default_estimator(feature_set)
+        return model.set_params(**params) if params else model
+    model = make_classifier(name)
+    return model.set_params(**params) if params else model
+
+
+def search_space(name: str) -> dict[str, list]:
+    return DEEP_SEARCH_SPACE if is_deep(name) else SEARCH_SPACES[name]
+
+
+# -- search ----------------------------------------------------------------------
+
+@dataclass
+class SearchResult:
+    best_params: dict
+    best_score: float  # mean UA over speaker-grouped validation folds
+    candidates: list[dict]  # {"params", "ua", "seconds"} per candidate
+
+
+def search_model(estimator, data: Dataset, space: dict[str, list], *, kind: str = "grid",
+                 n_iter: int = 6, n_folds: int = 3, seed: int = 0,
+                 progress: Progress | None = None) -> SearchResult:
+    """Grid or randomized search; each candidate is scored by UA on folds of whole speakers.
+
+    Like ``GridSearchCV(cv=GroupKFold(...), scoring="balanced_accuracy")``
+    with speakers as groups, but one candidate at a time so a run reports
+    progress and can be cancelled between candidates.
+    """
+    if kind not in {"grid", "random"}:
+        raise ValueError(f"Unknown search {kind!r}; use grid or random.")
+    candidates = list(ParameterGrid(space) if kind == "grid"
+                      else ParameterSampler(space, n_iter=n_iter, random_state=seed))
+    n_folds = min(n_folds, len(set(data.speaker)))
+    if n_folds < 2:
+        raise ValueError("Searching parameters needs at least two speakers.")
+    splits = list(GroupKFold(n_splits=n_folds).split(data.X, data.emotion, groups=data.speaker))
+    results = []
+    for i, params in enumerate(candidates):
+        start = time.perf_counter()
+        candidate = estimator.set_params(**params)
+        scores = []
+        for train, test in splits:
+            model = fit(candidate, data.X[train], data.emotion[train], data.corpus[train])
+            scores.append(balanced_accuracy_score(data.emotion[test], model.predict(data.X[test])))
+        results.append({"params": params, "ua": float(np.mean(scores)),
+                        "seconds": round(time.perf_counter() - start, 2)})
+        if progress:
+            progress((i + 1) / len(candidates), f"Search {i + 1}/{len(candidates)}: UA {results[-1]['ua']:.3f}")
+    best = max(results, key=lambda r: r["ua"])
+    return SearchResult(best["params"], best["ua"], results)
+
+
+# -- the run -----------------------------------------------------------------------
+
+@dataclass
+class ModelResult:
+    """One model's scores: per corpus, with timing, search and training curves."""
+
+    name: str
+    feature_set: str
+    evaluations: dict[str, Evaluation]
+    params: dict = field(default_factory=dict)
+    search: SearchResult | None = None
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def ua(self) -> float:
+        return float(np.mean([e.ua for e in self.evaluations.values()]))
+
+    @property
+    def wa(self) -> float:
+        return float(np.mean([e.wa for e in self.evaluations.values()]))
+
+    @property
+    def fit_seconds(self) -> float:
+        return float(sum(e.fit_seconds for e in self.evaluations.values()))
+
+    @property
+    def predict_ms(self) -> float:
+        return 1000 * float(np.mean([e.predict_seconds for e in self.evaluations.values()]))
+
+
+@dataclass
+class TrainingReport:
+    """What :func:`run_training` did: scores per model, the saved bundle, skipped files."""
+
+    results: list[ModelResult]
+    best: str
+    bundle_path: Path | None
+    skipped: list[str]
+    seconds: float
+    clips: dict[str, int]
+
+    def summary(self) -> str:
+        lines = [f"| model | features | UA | WA | fit s (all folds) | predict ms/clip |", "|---|---|---|---|---|---|"]
+        for r in sorted(self.results, key=lambda r: -r.ua):
+            lines.append(f"| {r.name}{' (best)' if r.name == self.best else ''} | {r.feature_set} | {r.ua:.3f}"
+                         f" | {r.wa:.3f} | {r.fit_seconds:.1f} | {r.predict_ms:.2f} |")
+        lines += ["", "UA/WA: speaker-independent folds, mean over corpora ("
+                  + "; ".join(e.protocol for e in self.results[0].evaluations.values()) + ")."]
+        if any(r.search for r in self.results):
+            lines.append("Parameters were searched on folds of whole speakers drawn from the same data, "
+                         "so the scores of searched models are slightly optimistic.")
+        if self.bundle_path:
+            lines.append(f"Saved **{self.best}** as `{self.bundle_path}` in {self.seconds:.0f} s.")
+        if self.skipped:
+            lines += ["", f"Skipped {len(self.skipped)} files:"] + [f"- {s}" for s in self.skipped[:50]]
+        return "\n".join(lines)
+
+
+def _checked(progress: Progress | None, cancel: threading.Event | None, start: float, share: float) -> Progress:
+    def report(fraction: float, message: str) -> None:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("Training was cancelled; no bundle was written.")
+        if progress:
+            progress(min(1.0, start + share * fraction), message)
+    return report
+
+
+def run_training(
+    corpora: Sequence[tuple[str | None, str | Path]],
+    *,
+    models: Sequence[str] = ("logreg",),
+    features: str = "whisper-tiny",
+    sequence_features: str | None = None,
+    emotions: Sequence[str] | None = None,
+    search: str | None = None,
+    n_iter: int = 6,
+    epochs: int | None = None,
+    name: str = "model",
+    out: str | Path | None = None,
+    cancel: threading.Event | None = None,
+    progress: Progress | None = None,
+    skipped: Sequence[str] = (),
+) -> TrainingReport:
+    """Compare ``models`` speaker-independently, then train the best one and save it.
+
+    Parameters
+    ----------
+    corpora : list of (name or None, folder)
+        Labelled audio; ``None`` auto-detects RAVDESS, TESS, EMO-DB, CREMA-D,
+        SAVEE or the custom layout (``*_<emotion>.wav`` or emotion folders).
+    models : list of str
+        Names from :func:`model_names`; deep models train on
+        ``sequence_features`` (default: per model), the others on ``features``.
+    search : "grid", "random" or None
+        Tune each model's parameters (:data:`SEARCH_SPACES`) by UA on folds
+        of whole speakers before scoring it.
+    out : path, optional
+        Bundle folder for the best model; ``None`` saves nothing.
+    cancel : threading.Event, optional
+        Set it to stop the run at the next progress report (raises :class:`Cancelled`).
+
+    Examples
+    --------
+    >>> report = run_training([(None, "datasets/emodb")], models=["logreg", "svc"],
+    ...                       out="models/emodb")              # doctest: +SKIP
+    >>> report.best, round(report.results[0].ua, 2)            # doctest: +SKIP
+    ('svc', 0.71)
+    """
+    began = time.perf_counter()
+    if not models:
+        raise ValueError("Choose at least one model.")
+    unknown = [m for m in models if m not in model_names()]
+    if unknown:
+        raise ValueError(f"Unknown model {', '.join(unknown)}; choose from {', '.join(model_names())}.")
+    feature_sets = {m: (sequence_features or default_sequence_features(m)) if is_deep(m) else features
+                    for m in models}
+    for fs in set(feature_sets.values()):
+        parse_feature_set(fs)
+    skipped = list(skipped)
+    for corpus, folder in corpora:
+        skipped += unlabelled_files(Path(folder), corpus)
+    datasets: dict[str, Dataset] = {}
+    distinct = list(dict.fromkeys(feature_sets.values()))
+    share = 0.3 / len(distinct)
+    for i, fs in enumerate(distinct):
+        datasets[fs] = load_dataset(corpora, fs, emotions=emotions,
+                                    progress=_checked(progress, cancel, i * share, share))
+    for data in datasets.values():
+        skipped += [f"{p.name}: {why}" for p, why in data.skipped]
+        if len(set(data.emotion)) < 2:
+            raise ValueError("Training needs at least two emotions.")
+    results = []
+    share = 0.6 / len(models)
+    for k, name in enumerate(models):
+        data = datasets[feature_sets[name]]
+        step = 0.3 + k * share
+        estimator = make_model(name, feature_sets[name], epochs=epochs)
+        found = None
+        if search:
+            found = search_model(estimator, data, search_space(name), kind=search, n_iter=n_iter,
+                                 progress=_checked(progress, cancel, step, share / 2))
+            estimator = make_model(name, feature_sets[name], epochs=epochs, **found.best_params)
+        evaluations = {}
+        corpora_names = [c for c in sorted(set(data.corpus)) if len(set(data.speaker[data.corpus == c])) > 1]
+        if not corpora_names:
+            raise ValueError("Speaker-independent scores need at least two speakers in a corpus; "
+                             "name files so speakers can be told apart, or add a corpus.")
+        sub = (share / 2 if search else share) / len(corpora_names)
+        for j, corpus in enumerate(corpora_names):
+            start = step + (share / 2 if search else 0) + j * sub
+            evaluations[corpus] = evaluate_corpus(estimator, data, corpus,
+                                                  progress=_checked(progress, cancel, start, sub))
+        results.append(ModelResult(name, feature_sets[name], evaluations,
+                                   params=found.best_params if found else {}, search=found))
+    best = max(results, key=lambda r: r.ua)
+    bundle_path = None
+    if out is not None:
+        check = _checked(progress, cancel, 0.9, 0.1)
+        check(0.0, f"Training {best.name} on all data")
+        data = datasets[best.feature_set]
+        estimator = make_model(best.name, best.feature_set, epochs=epochs, **best.params)
+        bundle = train_bundle(data, estimator, name=name, evaluate=False)
+        best.history = getattr(bundle.emotion_model, "history_", {}) or {}
+        bundle.metrics = {c: e.to_dict() for c, e in best.evaluations.items()}
+        bundle.info.update({"model": best.name, "params": {k: repr(v) for k, v in best.params.items()},
+                            "comparison": {r.name: round(r.ua, 4) for r in results},
+                            "skipped": skipped[:200]})
+        bundle.card = model_card(bundle)
+        check(0.99, "Saving the bundle")
+        bundle_path = save_bundle(bundle, out)
+        if progress:
+            progress(1.0, f"Saved {bundle_path}")
+    corpus = datasets[best.feature_set].corpus
+    clips = {c: int((corpus == c).sum()) for c in sorted(set(corpus))}
+    return TrainingReport(results, best.name, bundle_path, skipped, time.perf_counter() - began, clips)
+
+
+def unpack_upload(archive: str | Path, *, max_files: int = MAX_ZIP_FILES,
+                  max_bytes: int = MAX_ZIP_BYTES) -> ZipImport:
+    """:func:`import_zip` into a fresh temporary folder (the caller removes it)."""
+    folder = Path(tempfile.mkdtemp(prefix="ser-upload-"))
+    try:
+        return import_zip(archive, folder, max_files=max_files, max_bytes=max_bytes)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
