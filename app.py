@@ -224,12 +224,123 @@ def train_tab() -> None:
         pull_button.click(pull, [repo], [bundle, hub_status], api_name="pull_bundle")
 
 
+def timeline_tab() -> None:
+    """Two tabs: the Timeline of a long upload, and Live emotion from the microphone."""
+    import tempfile
+
+    from ser.live import LiveState, live_step
+    from ser.timeline import analyze_timeline
+
+    def area_chart(times, probabilities, hovertext=None, title=""):
+        # Stacked areas read as "share of each emotion" at every moment.
+        labels = list(dict.fromkeys(k for p in probabilities for k in p))
+        figure = go.Figure()
+        for label in labels:
+            figure.add_trace(go.Scatter(
+                x=times, y=[100 * p.get(label, 0.0) for p in probabilities], name=label, mode="lines",
+                stackgroup="one", line_shape="hv", text=hovertext,
+                hovertemplate=f"<b>{label}</b> %{{y:.0f}}%<br>%{{text}}<extra></extra>" if hovertext
+                else f"{label} %{{y:.0f}}%<extra></extra>"))
+        figure.update_layout(title=title or None, height=360, margin=dict(l=40, r=20, t=40 if title else 20, b=40),
+                             xaxis_title="time (s)", yaxis=dict(range=[0, 100], ticksuffix="%"),
+                             hovermode="x unified", legend=dict(orientation="h", y=-0.25))
+        return figure
+
+    def analyze(path, with_text, emotions, model, progress=gr.Progress()):
+        if not path:
+            raise gr.Error("Upload a recording first.")
+        try:
+            timeline = analyze_timeline(path, model=model or "default", emotions=emotions or None,
+                                        asr_backend="faster-whisper" if with_text else None,
+                                        progress=lambda fraction, message: progress(fraction, desc=message))
+        except USER_ERRORS as error:
+            raise gr.Error(str(error)) from None
+        if not timeline.segments:
+            raise gr.Error("No speech was found in this recording.")
+        times, probabilities, hovertext = [], [], []
+        for s in timeline.segments:
+            # Each segment is a step from its start to its end; gaps between segments fall to zero.
+            text = f"{s.start:.1f}–{s.end:.1f} s: {s.emotion} {s.confidence:.0%}" + (f"<br>{s.text}" if s.text else "")
+            times += [s.start, s.end]
+            probabilities += [s.probabilities, {}]
+            hovertext += [text, "pause"]
+        folder = Path(tempfile.mkdtemp(prefix="timeline-"))
+        stem = Path(path).stem
+        files = []
+        for suffix, export in ((".json", timeline.to_json), (".csv", timeline.to_csv), (".srt", timeline.to_srt)):
+            files.append(folder / f"{stem}{suffix}")
+            files[-1].write_text(export(), encoding="utf-8")
+        speech = sum(s.duration for s in timeline.segments)
+        rows = [[round(s.start, 2), round(s.end, 2), s.emotion, round(s.confidence, 3), s.text]
+                for s in timeline.segments]
+        return (area_chart(times, probabilities, hovertext), timeline.summary(),
+                f"**{len(timeline.segments)} segments**, {speech:.0f} s of speech in {timeline.duration:.0f} s.",
+                rows, [str(f) for f in files])
+
+    def show_segment(rows, event: gr.SelectData):
+        start, end, emotion, confidence, text = rows.iloc[event.index[0]].tolist()
+        return f"**{start:.2f}–{end:.2f} s** · {emotion} ({confidence:.0%}) · {text or '(no transcript)'}"
+
+    def listen(chunk, state):
+        if chunk is None:
+            return state, gr.skip(), gr.skip(), gr.skip()
+        try:
+            state, updated = live_step(state, chunk)
+        except USER_ERRORS as error:
+            raise gr.Error(str(error)) from None
+        if not updated:
+            return state, gr.skip(), gr.skip(), gr.skip()
+        label = ({state.current.emotion: state.current.confidence} if state.current else {"silence": 1.0})
+        times = [t for t, _ in state.history]
+        chart = area_chart(times, [p for _, p in state.history], title="Last minute")
+        return state, label, chart, f"updated in {state.compute_seconds:.2f} s after {state.received:.0f} s of audio"
+
+    labels = get_recognizer("default").labels
+    with gr.Tab("Timeline", id="timeline"):
+        gr.Markdown("A long recording, utterance by utterance: emotion over time, what was said, and the share "
+                    "of time per emotion. Recordings of any length are read in blocks.")
+        with gr.Row():
+            with gr.Column(scale=1):
+                upload = gr.File(label="Recording (wav, flac, mp3, ogg, m4a …)", file_types=["audio"],
+                                 type="filepath", elem_id="timeline-file")
+                with_text = gr.Checkbox(True, label="Transcribe each segment")
+                with gr.Accordion("Model and emotions", open=False):
+                    model = gr.Dropdown(model_choices(), value="default", allow_custom_value=True, label="Model")
+                    emotions = gr.CheckboxGroup(labels, value=labels, label="Emotions to tell apart")
+                button = gr.Button("Analyze timeline", variant="primary")
+                summary = gr.Label(label="Share of speech time", elem_id="timeline-summary")
+                counts = gr.Markdown(elem_id="timeline-counts")
+                exports = gr.File(label="JSON, CSV, SRT", file_count="multiple")
+            with gr.Column(scale=2):
+                chart = gr.Plot(label="Emotion over time", elem_id="timeline-chart")
+                table = gr.Dataframe(headers=["start", "end", "emotion", "confidence", "text"], interactive=False,
+                                     label="Transcript (click a row)", elem_id="timeline-table", wrap=True)
+                segment = gr.Markdown(elem_id="timeline-segment")
+        button.click(analyze, [upload, with_text, emotions, model], [chart, summary, counts, table, exports],
+                     api_name="timeline")
+        table.select(show_segment, [table], [segment], api_name=False)
+    with gr.Tab("Live", id="live"):
+        gr.Markdown("Speak: the emotion of the last 3 seconds is updated every second.")
+        with gr.Row():
+            with gr.Column():
+                microphone = gr.Audio(sources=["microphone"], streaming=True, type="numpy", label="Microphone",
+                                      elem_id="live-mic")
+                live_label = gr.Label(label="Emotion now", elem_id="live-label")
+                live_status = gr.Markdown(elem_id="live-status")
+            live_chart = gr.Plot(label="Rolling emotion", elem_id="live-chart")
+        state = gr.State(None)
+        microphone.stream(listen, [microphone, state], [state, live_label, live_chart, live_status],
+                          stream_every=1.0, time_limit=600, api_name="live", concurrency_limit=4)
+        microphone.start_recording(lambda: LiveState(), None, [state], api_name=False)
+
+
 def build_app() -> gr.Blocks:
     with gr.Blocks(title="Emotion speech studio") as demo:
         gr.Markdown("# Emotion speech studio\nRecognize, transcribe and re-voice emotional speech — offline.")
         with gr.Tabs():
             recognize_tab()
             train_tab()
+            timeline_tab()
     return demo
 
 
