@@ -11,6 +11,7 @@ Layout::
     bundle.json          name, feature_set, labels, metrics, model specs
     weights.safetensors  arrays of the linear models
     <role>.skops         non-linear models (optional)
+    <role>.keras         deep networks, Keras native format, loaded in safe mode
     README.md            model card
 """
 
@@ -120,6 +121,24 @@ def _load_skops(path: Path):
     return sio.load(path, trusted=untrusted)
 
 
+# -- Keras networks in their native format -------------------------------------
+
+def _save_keras(model, role: str, folder: Path, arrays: dict) -> dict | None:
+    if type(model).__module__ != "ser.deep":
+        return None
+    model.save_network(folder / f"{role}.keras")
+    arrays.update({f"{role}.mean": model.mean_, f"{role}.scale": model.scale_})
+    return {"kind": "keras", "file": f"{role}.keras", "classes": [str(c) for c in model.classes_],
+            "params": model.get_params(), "history": model.history_}
+
+
+def _load_keras(path: Path, spec: dict, role: str, arrays: dict):
+    from .deep import KerasSequenceClassifier
+
+    return KerasSequenceClassifier.from_saved(path / spec["file"], spec["params"], spec["classes"],
+                                              arrays[f"{role}.mean"], arrays[f"{role}.scale"], spec.get("history"))
+
+
 # -- bundle folder ----------------------------------------------------------
 
 def save_bundle(bundle: ModelBundle, path: str | Path) -> Path:
@@ -138,7 +157,7 @@ def save_bundle(bundle: ModelBundle, path: str | Path) -> Path:
         for role, model in (("emotion", bundle.emotion_model), ("gender", bundle.gender_model)):
             if model is None:
                 continue
-            spec = _encode(model, role, arrays)
+            spec = _encode(model, role, arrays) or _save_keras(model, role, tmp, arrays)
             if spec is None:
                 _save_skops(model, tmp / f"{role}.skops")
                 spec = {"kind": "skops", "file": f"{role}.skops"}
@@ -182,6 +201,7 @@ def load_bundle(path: str | Path) -> ModelBundle:
         models = {}
         for role, spec in meta["models"].items():
             models[role] = (_load_skops(path / spec["file"]) if spec["kind"] == "skops"
+                            else _load_keras(path, spec, role, arrays) if spec["kind"] == "keras"
                             else _decode(spec, role, arrays))
     except BundleError:
         raise
