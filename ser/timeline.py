@@ -325,9 +325,13 @@ def iter_timeline(source, *, model="default", emotions: Sequence[str] | None = N
             from asr import transcribe
 
             try:
-                text = transcribe(samples, backend=asr_backend, language=language).text.strip()
+                transcript = transcribe(samples, backend=asr_backend, language=language)
             except AudioError:
-                text = ""
+                transcript = None
+            text = transcript.text.strip() if transcript else ""
+            if language is None and len(text) > 20:
+                # Detection on every short utterance flips between languages; one recording keeps one.
+                language = transcript.language
         yield TimelineSegment(start, end, result.emotion, result.confidence, result.probabilities, text,
                               result.gender, result.gender_confidence)
 
