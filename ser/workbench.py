@@ -224,15 +224,21 @@ def search_model(estimator, data: Dataset, space: dict[str, list], *, kind: str 
     for i, params in enumerate(candidates):
         start = time.perf_counter()
         candidate = estimator.set_params(**params)
-        scores = []
-        for train, test in splits:
-            model = fit(candidate, data.X[train], data.emotion[train], data.corpus[train])
-            scores.append(balanced_accuracy_score(data.emotion[test], model.predict(data.X[test])))
-        results.append({"params": params, "ua": float(np.mean(scores)),
-                        "seconds": round(time.perf_counter() - start, 2)})
+        try:
+            scores = []
+            for train, test in splits:
+                model = fit(candidate, data.X[train], data.emotion[train], data.corpus[train])
+                scores.append(balanced_accuracy_score(data.emotion[test], model.predict(data.X[test])))
+            ua = float(np.mean(scores))
+        except ValueError:  # a candidate the data cannot support, e.g. more neighbours than clips
+            ua = float("nan")
+        results.append({"params": params, "ua": ua, "seconds": round(time.perf_counter() - start, 2)})
         if progress:
             progress((i + 1) / len(candidates), f"Search {i + 1}/{len(candidates)}: UA {results[-1]['ua']:.3f}")
-    best = max(results, key=lambda r: r["ua"])
+    usable = [r for r in results if not np.isnan(r["ua"])]
+    if not usable:
+        raise ValueError("No parameter candidate could be trained on this data.")
+    best = max(usable, key=lambda r: r["ua"])
     return SearchResult(best["params"], best["ua"], results)
 
 
@@ -369,26 +375,26 @@ def run_training(
             raise ValueError("Training needs at least two emotions.")
     results = []
     share = 0.6 / len(models)
-    for k, name in enumerate(models):
-        data = datasets[feature_sets[name]]
+    for k, model in enumerate(models):
+        data = datasets[feature_sets[model]]
         step = 0.3 + k * share
-        estimator = make_model(name, feature_sets[name], epochs=epochs)
+        estimator = make_model(model, feature_sets[model], epochs=epochs)
         found = None
         if search:
-            found = search_model(estimator, data, search_space(name), kind=search, n_iter=n_iter,
+            found = search_model(estimator, data, search_space(model), kind=search, n_iter=n_iter,
                                  progress=_checked(progress, cancel, step, share / 2))
-            estimator = make_model(name, feature_sets[name], epochs=epochs, **found.best_params)
+            estimator = make_model(model, feature_sets[model], epochs=epochs, **found.best_params)
         evaluations = {}
         corpora_names = [c for c in sorted(set(data.corpus)) if len(set(data.speaker[data.corpus == c])) > 1]
         if not corpora_names:
             raise ValueError("Speaker-independent scores need at least two speakers in a corpus; "
-                             "name files so speakers can be told apart, or add a corpus.")
+                             "model files so speakers can be told apart, or add a corpus.")
         sub = (share / 2 if search else share) / len(corpora_names)
         for j, corpus in enumerate(corpora_names):
             start = step + (share / 2 if search else 0) + j * sub
             evaluations[corpus] = evaluate_corpus(estimator, data, corpus,
                                                   progress=_checked(progress, cancel, start, sub))
-        results.append(ModelResult(name, feature_sets[name], evaluations,
+        results.append(ModelResult(model, feature_sets[model], evaluations,
                                    params=found.best_params if found else {}, search=found))
     best = max(results, key=lambda r: r.ua)
     bundle_path = None
