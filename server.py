@@ -338,7 +338,8 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
 
         ui = build_app()
     ui.queue(default_concurrency_limit=settings.concurrency, max_size=settings.max_queue)
-    return gr.mount_gradio_app(app, ui, path="/", max_file_size=settings.max_upload_bytes)
+    # No server-side rendering: it needs a Node process that plain uvicorn does not start.
+    return gr.mount_gradio_app(app, ui, path="/", max_file_size=settings.max_upload_bytes, ssr_mode=False)
 
 
 def _too_large(size: int, settings: Settings) -> str:
