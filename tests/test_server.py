@@ -100,6 +100,17 @@ def test_gradio_client_recognizes_through_the_ui_api(app_url, example_clip):
     assert "Gender" in gender
 
 
+def test_gradio_client_runs_the_timeline_tab(app_url):
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    clip = ROOT / "assets" / "examples" / "asr_en_happy.wav"
+    chart, summary, counts, table, exports = client.predict(handle_file(str(clip)), False, ["sad", "neutral", "happy"],
+                                                            "default", api_name="/timeline")
+    assert summary["label"] in {"sad", "neutral", "happy"}
+    assert table["data"] and len(exports) == 3
+
+
 def test_every_endpoint_keeps_its_openapi_contract(app_url):
     """Generated requests (mostly junk audio and odd parameters) never give 5xx or undocumented answers."""
     schemathesis = pytest.importorskip("schemathesis")
