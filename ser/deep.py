@@ -50,7 +50,7 @@ def build_network(architecture: str, frames: int, width: int, n_classes: int, *,
     if architecture == "cnn1d":
         x = layers.Conv1D(units, 5, padding="same", activation="relu")(inputs)
         x = layers.BatchNormalization()(x)
-        x = layers.MaxPooling1D(2)(x)
+        x = layers.MaxPooling1D(2, padding="same")(x)
         x = layers.Dropout(dropout)(x)
         x = layers.Conv1D(2 * units, 5, padding="same", activation="relu")(x)
         x = layers.BatchNormalization()(x)
@@ -60,7 +60,7 @@ def build_network(architecture: str, frames: int, width: int, n_classes: int, *,
         for filters in (units // 4, units // 2, units):
             x = layers.Conv2D(max(filters, 8), 3, padding="same", activation="relu")(x)
             x = layers.BatchNormalization()(x)
-            x = layers.MaxPooling2D(2)(x)
+            x = layers.MaxPooling2D(2, padding="same")(x)
         x = layers.GlobalAveragePooling2D()(x)
     elif architecture == "lstm":
         x = layers.LSTM(units, return_sequences=True)(inputs)
@@ -69,7 +69,7 @@ def build_network(architecture: str, frames: int, width: int, n_classes: int, *,
     elif architecture == "cnn_lstm":
         x = layers.Conv1D(units, 5, padding="same", activation="relu")(inputs)
         x = layers.BatchNormalization()(x)
-        x = layers.MaxPooling1D(2)(x)
+        x = layers.MaxPooling1D(2, padding="same")(x)
         x = layers.LSTM(units)(x)
     else:
         raise ValueError(f"Unknown architecture {architecture!r}; choose one of {', '.join(ARCHITECTURES)}.")
