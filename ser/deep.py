@@ -25,8 +25,12 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
 def _keras():
-    import keras
-    import tensorflow as tf
+    try:
+        import keras
+        import tensorflow as tf
+    except ImportError as error:
+        raise RuntimeError("Deep models need TensorFlow and Keras: "
+                           "pip install -r requirements-deep.txt") from error
 
     try:  # TF's thread pools are fixed at first use; two cores are all a laptop run gets here
         tf.config.threading.set_intra_op_parallelism_threads(2)
