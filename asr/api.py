@@ -74,8 +74,8 @@ def transcribe(
     backend : {"faster-whisper", "pocketsphinx", "paddlespeech"}
         Recogniser to use.
     model : str, optional
-        Backend model; ``None`` is the backend's default (faster-whisper:
-        ``"auto"``, which picks tiny.en for English and base otherwise).
+        Backend model; ``None`` or ``"auto"`` is the backend's default
+        (faster-whisper: tiny.en for English, base otherwise).
         faster-whisper also takes any faster-whisper size, Hub repo id or
         local CTranslate2 folder.
     language : str, optional
@@ -104,7 +104,7 @@ def transcribe(
     --------
     >>> from ser.audio import load_audio
     >>> transcribe(load_audio("assets/examples/asr_en_happy.wav")).text  # doctest: +SKIP
-    'I am so happy to see you again. This is wonderful news!'
+    'I am so happy to see you again. This is wonderful news.'
     """
     module = _backend(backend)
     reason = module.availability()
@@ -116,7 +116,8 @@ def transcribe(
     check_audio(samples)
     language = (language or "").strip().lower()
     language = None if language in ("", AUTO_LANGUAGE) else language
-    model = (model or "").strip() or None
+    model = (model or "").strip()
+    model = None if model in ("", whisper_backend.AUTO) else model  # "auto": each backend's default
     samples = samples.astype(np.float32, copy=False)
     if task == "transcribe":
         return module.transcribe(samples, model=model, language=language)

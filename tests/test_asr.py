@@ -142,6 +142,10 @@ def test_pocketsphinx_transcribes_with_word_timings():
     assert not any(w.word.startswith(("<", "[")) for w in words)
 
 
+def test_auto_model_means_each_backends_default():
+    assert transcribe(clip("asr_en_angry.wav"), backend="pocketsphinx", model="auto").model == "en-us"
+
+
 def test_pocketsphinx_is_english_only():
     with pytest.raises(ValueError, match="English only"):
         transcribe(clip("asr_de.wav"), backend="pocketsphinx", language="de")
