@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -116,7 +117,10 @@ def _run_local(paths: list[str], model: str, emotions, workers: int) -> Iterator
         _init_worker(model)
         yield from (_worker_row(p, emotions) for p in paths)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(model,)) as pool:
+    # Spawned, not forked: a fork of a process whose onnx/CTranslate2 thread pools already run can hang.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                             initargs=(model,)) as pool:
         futures = [pool.submit(_worker_row, p, emotions) for p in paths]
         yield from (f.result() for f in as_completed(futures))
 
