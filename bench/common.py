@@ -23,8 +23,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, {date.today().isoformat()}")
+            f"Python {platform.python_version()}, {date.today().isoformat()}; "
+            f"load average {load:.1f} when the run started")
 
 
 def git_commit() -> str:
