@@ -26,7 +26,7 @@ def machine() -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}, {date.today().isoformat()}; "
-            f"load average {load:.1f} when the run started")
+            f"1-minute load average {load:.1f} as results were written")
 
 
 def git_commit() -> str:
