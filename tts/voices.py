@@ -104,3 +104,11 @@ def resolve_voice(voice: "str | Voice") -> Voice:
 def voice_for_gender(gender: str | None) -> str:
     """The seed voice closest to a recognised speaker gender."""
     return "youngwoman" if gender == "female" else "youngman"
+
+
+def voice_choices() -> list[tuple[str, str]]:
+    """``(label, name)`` pairs for a voice menu: presets, then Hub voices cached locally."""
+    from .hub import cached_voices
+
+    presets = [(f"{v.name} — {v.description}", v.name) for v in VOICES.values()]
+    return presets + [(f"{name} — Piper voice from the Hub (cached)", name) for name in cached_voices()]
