@@ -104,6 +104,8 @@ def recognize_tab() -> None:
         audio.upload(recognize_clip, inputs, outputs, api_name=False)
         audio.stop_recording(recognize_clip, inputs, outputs, api_name=False)
         model.change(model_labels, [model], [emotions], api_name="model_labels")
+        # Bundles trained in the Train tab appear without restarting the app.
+        model.focus(lambda: gr.update(choices=model_choices()), None, model, api_name=False)
         preset.change(subset_for, [preset, model], [emotions], api_name="emotion_subset")
 
 
