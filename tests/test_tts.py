@@ -338,16 +338,7 @@ def test_cli_reports_errors_without_a_traceback(tmp_path, capsys):
     assert "error: No such audio file" in capsys.readouterr().err
 
 
-def _has_recognizer() -> bool:
-    try:
-        from ser import EmotionRecognizer  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not _has_recognizer(), reason="ser.EmotionRecognizer is not available yet")
 def test_cli_end_to_end_with_the_bundled_models(recording, tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "tts", str(recording), "angry", "youngman"],
