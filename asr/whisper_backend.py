@@ -3,7 +3,8 @@ CTranslate2 Whisper model from the Hugging Face Hub when it can be had.
 
 Model choice for ``model="auto"`` (the default):
 
-* ``language="en"`` → tiny.en (fastest; 1–2 % WER on RAVDESS);
+* ``language="en"`` → tiny.en (fastest; 3 % WER on RAVDESS, base 1.4 % at
+  twice the CPU: bench/results/asr.md);
 * another language → base (multilingual);
 * ``language=None`` → base identifies the language from the unpadded first
   30 s (about a tenth of the cost of Whisper's padded 30 s window, with the

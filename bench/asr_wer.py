@@ -47,6 +47,7 @@ CONFIGS = {
     "paddlespeech": ("paddlespeech", "transformer_librispeech", "en", "PaddleSpeech transformer_librispeech (English)"),
 }
 TARGET_WER, TARGET_RTF = 0.02, 0.1
+RAVDESS_FILES = 1440
 
 
 def ravdess_files(root: Path, sample: int | None) -> list:
@@ -111,6 +112,35 @@ def multilingual_check() -> list[dict]:
     return results
 
 
+def summary(runs: dict) -> list[str]:
+    """The findings in words, computed from the runs."""
+    lines = []
+    if "default" in runs:
+        rows = runs["default"]["rows"]
+        wer, rtf, cpu = rates(rows)
+        strong = rates([r for r in rows if r["intensity"] == "02"])[0]
+        normal = rates([r for r in rows if r["intensity"] == "01"])[0]
+        by_emotion = {e: rates([r for r in rows if r["emotion"] == e])[0] for e in dict.fromkeys(r["emotion"] for r in rows)}
+        worst = max(by_emotion, key=by_emotion.get)
+        misrouted = sum(r["language"] != "en" for r in rows)
+        lines.append(
+            f"- Default call, {len(rows)} files: WER {percent(wer)} — the {percent(TARGET_WER)} target is"
+            f" {'met' if wer <= TARGET_WER else 'not met'}; wall-clock RTF {rtf:.3f}"
+            + (f", CPU/audio {cpu:.3f}" if cpu is not None else "")
+            + f". Strong-intensity speech {percent(strong)} vs normal {percent(normal)}; worst emotion"
+            f" {worst} ({percent(by_emotion[worst])}). {misrouted} file(s) were detected as another language."
+        )
+    if "base" in runs and "tiny.en" in runs:
+        base, tiny = rates(runs["base"]["rows"]), rates(runs["tiny.en"]["rows"])
+        lines.append(
+            f"- base halves the errors of tiny.en ({percent(base[0])} vs {percent(tiny[0])} WER on their samples)"
+            + (f" for about {base[2] / tiny[2]:.1f}× the CPU ({base[2]:.3f} vs {tiny[2]:.3f} CPU/audio)"
+               if base[2] and tiny[2] else "")
+            + "; `model=\"base\"` selects it where accuracy matters more than speed."
+        )
+    return lines + [""] if lines else []
+
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -146,6 +176,7 @@ def write_report(runs: dict, multilingual: list[dict] | None) -> None:
         "",
         f"Targets for the default backend: WER ≤ {percent(TARGET_WER)}, RTF ≤ {TARGET_RTF}.",
         "",
+        *summary(runs),
         "| configuration | files | WER | RTF (wall) | CPU/audio | load avg (start → end) | what |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -153,7 +184,8 @@ def write_report(runs: dict, multilingual: list[dict] | None) -> None:
         wer, rtf, cpu = rates(run["rows"])
         load = " → ".join(f"{x:.1f}" for x in run["load_average"])
         cpu_cell = "–" if cpu is None else f"{cpu:.3f}"
-        lines.append(f"| {name} | {len(run['rows'])} | {percent(wer)} | {rtf:.3f} | {cpu_cell} | {load} |"
+        files = f"{len(run['rows'])}" + ("" if len(run["rows"]) == RAVDESS_FILES else " (sample)")
+        lines.append(f"| {name} | {files} | {percent(wer)} | {rtf:.3f} | {cpu_cell} | {load} |"
                      f" {CONFIGS[name][3]} |")
     lines += ["", "### WER per emotion", "", "| emotion | " + " | ".join(runs) + " |",
               "|---|" + "---|" * len(runs)]
