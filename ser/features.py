@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -200,22 +199,14 @@ def parse_feature_set(feature_set: str) -> list[str]:
     return names
 
 
-@lru_cache(maxsize=1)
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="features")
-
-
 def extract(samples: np.ndarray, feature_set: str = "whisper-tiny") -> np.ndarray:
     """Feature vector of one clip (no caching).
 
-    The extractors of a combined set run in parallel threads: CTranslate2 and
-    openSMILE release the GIL, so a 4 s clip is ready in the time of the
-    slowest extractor rather than the sum.
+    The extractors run one after the other: running openSMILE beside
+    CTranslate2 in threads aborted the process once (openSMILE's native code
+    is not safe to run next to other threads' work).
     """
-    names = parse_feature_set(feature_set)
-    if len(names) == 1:
-        return EXTRACTORS[names[0]](samples)
-    return np.concatenate(list(_pool().map(lambda name: EXTRACTORS[name](samples), names)))
+    return np.concatenate([EXTRACTORS[name](samples) for name in parse_feature_set(feature_set)])
 
 
 class FeatureCache:
