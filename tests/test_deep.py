@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+import ser  # noqa: F401  loads openSMILE before TensorFlow (see ser/__init__.py)
+
 pytest.importorskip("keras")
 
 from sklearn.base import clone  # noqa: E402
