@@ -32,6 +32,8 @@ from .errors import ASRUnavailable
 
 LABELS = ("neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 TRANSFORMER_MODEL = "j-hartmann/emotion-english-distilroberta-base"
+# Weights for TensorFlow, Flax, ONNX and Rust that a PyTorch pipeline never reads.
+OTHER_FRAMEWORKS = ["*.h5", "*.msgpack", "*.onnx", "*.ot", "tf_*", "flax_*", "rust_*", "onnx/*"]
 # The transformer's labels (Ekman's six plus neutral) and NRC's emotions.
 TRANSFORMER_LABELS = {
     "neutral": "neutral", "joy": "happy", "sadness": "sad", "anger": "angry",
@@ -202,7 +204,7 @@ def load_classifier(model: str = TRANSFORMER_MODEL):
         ) from None
     path = Path(model).expanduser()
     if not path.is_dir():
-        path = hub.snapshot(model)
+        path = hub.snapshot(model, ignore_patterns=OTHER_FRAMEWORKS)
     with _pipeline_lock:
         try:
             return transformers.pipeline("text-classification", model=str(path), top_k=None, device="cpu")

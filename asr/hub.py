@@ -100,7 +100,8 @@ def hub_errors(repo_id: str):
         ) from error
 
 
-def snapshot(repo_id: str, allow_patterns: list[str] | None = None) -> Path:
+def snapshot(repo_id: str, allow_patterns: list[str] | None = None,
+             ignore_patterns: list[str] | None = None) -> Path:
     """Local folder of the Hub repository ``repo_id``, downloaded only when online.
 
     Raises
@@ -115,6 +116,7 @@ def snapshot(repo_id: str, allow_patterns: list[str] | None = None) -> Path:
             repo_id,
             cache_dir=cache_dir(),
             allow_patterns=allow_patterns,
+            ignore_patterns=ignore_patterns,
             local_files_only=not hub_online(),
         )
     return Path(path)
