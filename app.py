@@ -11,7 +11,9 @@ from pathlib import Path
 import gradio as gr
 import plotly.graph_objects as go
 
-from ser import AudioError
+from asr import (AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, ASRUnavailable, available_backends, fuse,
+                 model_choices, text_emotion, transcribe)
+from ser import AudioError, load_audio
 from ser.bundle import BundleError
 from ser.hub import HubUnavailable
 from ser.recognizer import get_recognizer
@@ -24,7 +26,7 @@ SEED_SUBSETS = {
     "5 emotions": ["angry", "sad", "neutral", "surprised", "happy"],
     "3 emotions": ["sad", "neutral", "happy"],
 }
-USER_ERRORS = (AudioError, BundleError, HubUnavailable, ValueError)
+USER_ERRORS = (AudioError, BundleError, HubUnavailable, ASRUnavailable, ValueError)
 
 
 def radar_chart(probabilities: dict[str, float], title: str = "") -> go.Figure:
@@ -107,6 +109,111 @@ def recognize_tab() -> None:
         # Bundles trained in the Train tab appear without restarting the app.
         model.focus(lambda: gr.update(choices=model_choices()), None, model, api_name=False)
         preset.change(subset_for, [preset, model], [emotions], api_name="emotion_subset")
+
+
+LANGUAGE_CHOICES = [("auto-detect", AUTO_LANGUAGE)] + [(f"{name} ({code})", code) for code, name in LANGUAGES.items()]
+
+
+def emotion_bars(voice: dict, words: dict, fused: dict) -> go.Figure:
+    """Grouped bars (in %) of the voice's, the words' and the fused emotion probabilities."""
+    labels = list(fused)
+    colors = {"voice": "#e4572e", "words": "#4c78a8", "fused": "#54a24b"}
+    figure = go.Figure([
+        go.Bar(name=name, x=labels, y=[100 * probs.get(label, 0.0) for label in labels], marker_color=colors[name],
+               hovertemplate="%{x}: %{y:.1f}%<extra>" + name + "</extra>")
+        for name, probs in (("voice", voice), ("words", words), ("fused", fused))
+    ])
+    figure.update_layout(barmode="group", height=360, yaxis=dict(title="%", range=[0, 100]),
+                         margin=dict(l=40, r=20, t=20, b=40), legend=dict(orientation="h"))
+    return figure
+
+
+def greyed(items: list[tuple[str, str]]) -> str:
+    """Markdown listing what cannot be used here and why, greyed out, one line per reason."""
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in items:
+        by_reason.setdefault(reason, []).append(name)
+    return "\n".join(f"<span style='color:#888'>✗ {', '.join(names)} — {reason}</span><br>"
+                     for reason, names in by_reason.items())
+
+
+def asr_models(backend: str):
+    choices = model_choices(backend)
+    usable = [name for name, available, _ in choices if available]
+    note = greyed([(name, reason) for name, available, reason in choices if not available])
+    return gr.update(choices=usable, value=usable[0]), note
+
+
+def transcribe_clip(audio: str | None, backend: str, model: str, language: str, text_weight: float,
+                    progress=gr.Progress()):
+    if not audio:
+        raise gr.Error("Upload or record a clip first.")
+    try:
+        progress(0.05, desc="Decoding the audio")
+        samples = load_audio(audio)
+        progress(0.15, desc=f"Transcribing with {backend}")
+        transcript = transcribe(samples, backend=backend, model=model, language=language)
+        english = transcript.text
+        if transcript.language != "en" and english:  # the text classifiers read English
+            progress(0.5, desc="Translating to English")
+            english = transcribe(samples, language=transcript.language, task="translate").text
+        progress(0.7, desc="Reading the emotion of the words")
+        words = text_emotion(english)
+        progress(0.85, desc="Hearing the emotion of the voice")
+        voice = get_recognizer("default").recognize(samples)
+    except USER_ERRORS as error:
+        raise gr.Error(str(error)) from None
+    fused = fuse(voice.probabilities, words.probabilities, text_weight=text_weight)
+    summary = (
+        f"**Language:** {transcript.language} · **recognised by** {transcript.backend} / {transcript.model}"
+        + (f"  \n**In English:** {english}" if english != transcript.text else "")
+        + f"  \n**Words:** {words.emotion} ({words.source}) · **voice:** {voice.emotion}"
+        f" · **fused:** {max(fused, key=fused.get)}"
+        + (f"  \n<small>The transformer was not used: {words.note}</small>" if words.note else "")
+    )
+    return (transcript.text or "(no speech recognised)", transcript.rows(), fused,
+            emotion_bars(voice.probabilities, words.probabilities, fused), summary, transcript.to_dict(words=True))
+
+
+def transcribe_tab() -> None:
+    backends = available_backends()
+    usable = [b.name for b in backends if b.available]
+    first_models, first_note = asr_models(DEFAULT_BACKEND)
+    with gr.Tab("Transcribe", id="transcribe"):
+        gr.Markdown("Upload or record speech; read what was said, and how the words and the voice feel.")
+        with gr.Row():
+            with gr.Column():
+                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech",
+                                 elem_id="asr-audio")
+                backend = gr.Radio(usable, value=DEFAULT_BACKEND, label="Recogniser", elem_id="asr-backend",
+                                   info=" · ".join(f"{b.name}: {b.description}" for b in backends if b.available))
+                gr.Markdown(greyed([(b.name, b.reason) for b in backends if not b.available]),
+                            elem_id="asr-backend-unavailable")
+                model = gr.Dropdown(first_models["choices"], value=first_models["value"], allow_custom_value=True,
+                                    label="Model (faster-whisper also takes a size or Hub repo id)",
+                                    elem_id="asr-model")
+                model_note = gr.Markdown(first_note, elem_id="asr-model-unavailable")
+                language = gr.Dropdown(LANGUAGE_CHOICES, value=AUTO_LANGUAGE, allow_custom_value=True,
+                                       label="Language", elem_id="asr-language")
+                text_weight = gr.Slider(0, 1, value=TEXT_WEIGHT, step=0.05, label="Weight of the words in the fusion",
+                                        info="0 = voice only, 1 = words only")
+                button = gr.Button("Transcribe", variant="primary", elem_id="asr-run")
+                examples = sorted(EXAMPLES.glob("asr_*.wav"))
+                if examples:
+                    gr.Examples([[str(p)] for p in examples], inputs=[audio],
+                                label="Example clips (synthetic, made by this project)")
+            with gr.Column():
+                text = gr.Textbox(label="Transcript", lines=3, interactive=False, elem_id="asr-text")
+                segments = gr.Dataframe(headers=["start (s)", "end (s)", "text"], datatype=["number", "number", "str"],
+                                        label="Segments", interactive=False, elem_id="asr-segments")
+                summary = gr.Markdown(elem_id="asr-summary")
+                fused = gr.Label(label="Fused emotion (voice + words)", num_top_classes=3, elem_id="asr-fused")
+                chart = gr.Plot(label="Voice, words and fused", elem_id="asr-chart")
+                details = gr.JSON(label="Transcript with word timings", visible=False)
+        inputs = [audio, backend, model, language, text_weight]
+        outputs = [text, segments, fused, chart, summary, details]
+        button.click(transcribe_clip, inputs, outputs, api_name="transcribe")
+        backend.change(asr_models, [backend], [model, model_note], api_name="asr_models")
 
 
 def train_tab() -> None:
@@ -341,6 +448,7 @@ def build_app() -> gr.Blocks:
         gr.Markdown("# Emotion speech studio\nRecognize, transcribe and re-voice emotional speech — offline.")
         with gr.Tabs():
             recognize_tab()
+            transcribe_tab()
             train_tab()
             timeline_tab()
     return demo
