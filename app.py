@@ -12,7 +12,8 @@ import gradio as gr
 import plotly.graph_objects as go
 
 from asr import (AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, ASRUnavailable, available_backends, fuse,
-                 model_choices, text_emotion, transcribe)
+                 text_emotion, transcribe)
+from asr import model_choices as asr_model_choices
 from ser import AudioError, load_audio
 from ser.bundle import BundleError
 from ser.hub import HubUnavailable
@@ -138,7 +139,7 @@ def greyed(items: list[tuple[str, str]]) -> str:
 
 
 def asr_models(backend: str):
-    choices = model_choices(backend)
+    choices = asr_model_choices(backend)
     usable = [name for name, available, _ in choices if available]
     note = greyed([(name, reason) for name, available, reason in choices if not available])
     return gr.update(choices=usable, value=usable[0]), note
