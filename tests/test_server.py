@@ -111,6 +111,18 @@ def test_gradio_client_runs_the_timeline_tab(app_url):
     assert table["data"] and len(exports) == 3
 
 
+def test_gradio_client_runs_the_transcribe_tab(app_url):
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    clip = ROOT / "assets" / "examples" / "asr_en_happy.wav"
+    text, segments, fused, chart, summary, details = client.predict(
+        handle_file(str(clip)), "faster-whisper", "auto", "en", 0.3, api_name="/transcribe")
+    assert "happy to see you" in text.lower()
+    assert segments["data"] and details["language"] == "en"
+    assert fused["label"]
+
+
 def test_every_endpoint_keeps_its_openapi_contract(app_url):
     """Generated requests (mostly junk audio and odd parameters) never give 5xx or undocumented answers."""
     schemathesis = pytest.importorskip("schemathesis")
