@@ -6,6 +6,7 @@ Only widgets and wiring live here; every computation is in the ``ser``,
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -18,6 +19,9 @@ from ser import AudioError, load_audio
 from ser.bundle import BundleError
 from ser.hub import HubUnavailable
 from ser.recognizer import get_recognizer
+from tts import DEFAULT_INTENSITY, EngineError, HubVoiceError, revoice
+from tts import EMOTIONS as TTS_EMOTIONS
+from tts.voices import voice_choices
 
 ROOT = Path(__file__).resolve().parent
 EXAMPLES = ROOT / "assets" / "examples"
@@ -28,6 +32,8 @@ SEED_SUBSETS = {
     "3 emotions": ["sad", "neutral", "happy"],
 }
 USER_ERRORS = (AudioError, BundleError, HubUnavailable, ASRUnavailable, ValueError)
+AS_RECOGNISED = "as recognised"
+NEW_VOICE, KEEP_VOICE = "New voice", "Keep my voice"
 
 
 def radar_chart(probabilities: dict[str, float], title: str = "") -> go.Figure:
@@ -215,6 +221,53 @@ def transcribe_tab() -> None:
         outputs = [text, segments, fused, chart, summary, details]
         button.click(transcribe_clip, inputs, outputs, api_name="transcribe")
         backend.change(asr_models, [backend], [model, model_note], api_name="asr_models")
+
+
+def revoice_clip(audio: str | None, emotion: str, intensity: float, voice: str, mode: str,
+                 progress=gr.Progress()):
+    if not audio:
+        raise gr.Error("Upload or record a clip first.")
+    try:
+        result = revoice(audio, None if emotion == AS_RECOGNISED else emotion, voice or None,
+                         intensity=intensity, keep_voice=mode == KEEP_VOICE, progress=progress)
+    except USER_ERRORS + (EngineError, HubVoiceError) as error:
+        raise gr.Error(str(error)) from None
+    path = str(result.write(Path(tempfile.mkdtemp(prefix="revoice-")) / f"revoiced-{result.emotion}.wav"))
+    return (radar_chart(result.recognized.probabilities), result.summary(), result.transcript,
+            audio, path, path)
+
+
+def revoice_tab() -> None:
+    with gr.Tab("Re-voice", id="revoice"):
+        gr.Markdown("Say it again in another emotion: the clip's emotion and words are recognised, then "
+                    "spoken by a new voice — or your own recording's prosody is changed.")
+        with gr.Row():
+            with gr.Column():
+                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech",
+                                 elem_id="tts-audio")
+                emotion = gr.Dropdown([AS_RECOGNISED, *TTS_EMOTIONS], value=AS_RECOGNISED, label="Target emotion",
+                                      elem_id="tts-emotion")
+                intensity = gr.Slider(0, 1, value=DEFAULT_INTENSITY, step=0.05, label="Intensity",
+                                      info="0 neutral … 1 strong", elem_id="tts-intensity")
+                mode = gr.Radio([NEW_VOICE, KEEP_VOICE], value=NEW_VOICE, label="Mode", elem_id="tts-mode")
+                voice = gr.Dropdown(voice_choices(), value="youngwoman", allow_custom_value=True,
+                                    label="Voice (or a Piper voice name, e.g. en_US-amy-medium)",
+                                    elem_id="tts-voice")
+                button = gr.Button("Re-voice", variant="primary", elem_id="tts-run")
+                examples = sorted(EXAMPLES.glob("*.wav"))
+                if examples:
+                    gr.Examples([[str(p)] for p in examples], inputs=[audio],
+                                label="Example clips (made by this project)")
+            with gr.Column():
+                summary = gr.Markdown(elem_id="tts-summary")
+                chart = gr.Plot(label="Recognised emotion", elem_id="tts-radar")
+                transcript = gr.Textbox(label="Transcript", interactive=False, elem_id="tts-transcript")
+                original = gr.Audio(label="Original", interactive=False, elem_id="tts-original")
+                result = gr.Audio(label="Result", interactive=False, elem_id="tts-result")
+                download = gr.File(label="Download the result", elem_id="tts-download")
+        button.click(revoice_clip, [audio, emotion, intensity, voice, mode],
+                     [chart, summary, transcript, original, result, download], api_name="revoice")
+        mode.change(lambda m: gr.update(visible=m == NEW_VOICE), [mode], [voice], api_name=False)
 
 
 def train_tab() -> None:
@@ -450,6 +503,7 @@ def build_app() -> gr.Blocks:
         with gr.Tabs():
             recognize_tab()
             transcribe_tab()
+            revoice_tab()
             train_tab()
             timeline_tab()
     return demo

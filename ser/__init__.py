@@ -7,5 +7,7 @@ import opensmile  # noqa: F401  isort: skip
 
 from .audio import SAMPLE_RATE, AudioError, load_audio
 from .corpora import EMOTIONS, Utterance, read_corpus
+from .recognizer import EmotionRecognizer, Recognition, recognize
 
-__all__ = ["SAMPLE_RATE", "AudioError", "load_audio", "EMOTIONS", "Utterance", "read_corpus"]
+__all__ = ["SAMPLE_RATE", "AudioError", "load_audio", "EMOTIONS", "Utterance", "read_corpus",
+           "EmotionRecognizer", "Recognition", "recognize"]
