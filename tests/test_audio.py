@@ -2,6 +2,7 @@
 
 import io
 import subprocess
+import sys
 import wave
 
 import numpy as np
@@ -111,6 +112,6 @@ def test_eight_bit_wav(tmp_path):
 def test_cli_prints_the_error_and_exits_non_zero(tmp_path):
     bad = tmp_path / "notes.wav"
     bad.write_text("hello")
-    result = subprocess.run(["python", "-m", "ser", "recognize", str(bad)], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "ser", "recognize", str(bad)], capture_output=True, text=True)
     assert result.returncode != 0
     assert "error:" in result.stderr and "Traceback" not in result.stderr
