@@ -49,6 +49,14 @@ def radar_chart(probabilities: dict[str, float], title: str = "") -> go.Figure:
     return figure
 
 
+def example_clips(audio: gr.Audio, pattern: str = "*.wav",
+                  label: str = "Example clips (made by this project)") -> None:
+    """Clickable examples from assets/examples for an audio input."""
+    clips = sorted(EXAMPLES.glob(pattern))
+    if clips:
+        gr.Examples([[str(p)] for p in clips], inputs=[audio], label=label)
+
+
 def model_choices() -> list[str]:
     """The bundled default model and every bundle trained into ``models/``."""
     local = sorted(str(p) for p in MODELS.glob("*") if (p / "bundle.json").is_file()) if MODELS.is_dir() else []
@@ -99,9 +107,7 @@ def recognize_tab() -> None:
                     preset = gr.Radio(list(SEED_SUBSETS), value="all", label="Emotion set")
                     emotions = gr.CheckboxGroup(labels, value=labels, label="Emotions to tell apart")
                 button = gr.Button("Recognize", variant="primary")
-                examples = sorted(EXAMPLES.glob("*.wav"))
-                if examples:
-                    gr.Examples([[str(p)] for p in examples], inputs=[audio], label="Example clips (made by this project)")
+                example_clips(audio)
             with gr.Column():
                 label = gr.Label(label="Emotion", elem_id="emotion-label")
                 gender = gr.Markdown(elem_id="gender")
@@ -205,10 +211,7 @@ def transcribe_tab() -> None:
                 text_weight = gr.Slider(0, 1, value=TEXT_WEIGHT, step=0.05, label="Weight of the words in the fusion",
                                         info="0 = voice only, 1 = words only")
                 button = gr.Button("Transcribe", variant="primary", elem_id="asr-run")
-                examples = sorted(EXAMPLES.glob("asr_*.wav"))
-                if examples:
-                    gr.Examples([[str(p)] for p in examples], inputs=[audio],
-                                label="Example clips (synthetic, made by this project)")
+                example_clips(audio, "asr_*.wav", "Example clips (synthetic, made by this project)")
             with gr.Column():
                 text = gr.Textbox(label="Transcript", lines=3, interactive=False, elem_id="asr-text")
                 segments = gr.Dataframe(headers=["start (s)", "end (s)", "text"], datatype=["number", "number", "str"],
@@ -254,10 +257,7 @@ def revoice_tab() -> None:
                                     label="Voice (or a Piper voice name, e.g. en_US-amy-medium)",
                                     elem_id="tts-voice")
                 button = gr.Button("Re-voice", variant="primary", elem_id="tts-run")
-                examples = sorted(EXAMPLES.glob("*.wav"))
-                if examples:
-                    gr.Examples([[str(p)] for p in examples], inputs=[audio],
-                                label="Example clips (made by this project)")
+                example_clips(audio)
             with gr.Column():
                 summary = gr.Markdown(elem_id="tts-summary")
                 chart = gr.Plot(label="Recognised emotion", elem_id="tts-radar")
