@@ -1,7 +1,7 @@
 """Use the Hugging Face Hub when it answers and the local cache, fast, when not.
 
 ``huggingface_hub`` retries for 20–45 s per call when the network is down
-unless it is told it is offline.  :func:`hub_online` decides once (the
+unless it is told it is offline.  :func:`hub_online` asks :mod:`ser.hub` (the
 ``HF_HUB_OFFLINE`` variable, else one short socket probe, remembered) and
 every download here passes ``local_files_only`` accordingly, so an uncached
 model fails in well under a second with a message that says what to do.
@@ -13,64 +13,19 @@ which freezes them when the library is first imported.
 
 from __future__ import annotations
 
-import os
-import socket
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlparse
+
+from ser.hub import cache_dir, endpoint_address, host_reachable, hub_offline, offline_reason
 
 from .errors import ASRUnavailable
 
-PROBE_TIMEOUT = 1.5
-DEFAULT_ENDPOINT = "https://huggingface.co"
-_TRUE = {"1", "true", "yes", "on"}
-
-
-def offline_by_env() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
+__all__ = ["cache_dir", "endpoint_address", "host_reachable", "hub_online", "offline_reason", "snapshot"]
 
 
 def hub_online() -> bool:
-    """Whether the Hub can be used: ``False`` when ``HF_HUB_OFFLINE`` is set,
-    otherwise the answer of one TCP probe of the endpoint, cached."""
-    if offline_by_env():
-        return False
-    host, port = endpoint_address()
-    return host_reachable(host, port)
-
-
-def offline_reason() -> str:
-    """Why :func:`hub_online` said no, in words."""
-    if offline_by_env():
-        return "HF_HUB_OFFLINE is set"
-    host, port = endpoint_address()
-    return f"{host}:{port} cannot be reached"
-
-
-@lru_cache(maxsize=None)
-def host_reachable(host: str, port: int = 443, timeout: float = PROBE_TIMEOUT) -> bool:
-    """One TCP connection attempt to ``host:port``; the answer is remembered."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def endpoint_address() -> tuple[str, int]:
-    url = urlparse(os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT)
-    return url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
-
-
-def cache_dir() -> Path:
-    """The Hub cache folder as the environment names it now."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    home = os.environ.get("HF_HOME") or Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "huggingface"
-    )
-    return Path(home).expanduser() / "hub"
+    """Whether the Hub can be used (see :func:`ser.hub.hub_offline`)."""
+    return not hub_offline()
 
 
 @contextmanager

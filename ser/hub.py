@@ -13,9 +13,12 @@ import re
 import socket
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlparse
 
-HUB_HOST = "huggingface.co"
+DEFAULT_ENDPOINT = "https://huggingface.co"
+PROBE_TIMEOUT = 1.5
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_TRUE = {"1", "true", "yes", "on"}
 
 
 class HubUnavailable(RuntimeError):
@@ -27,18 +30,53 @@ def looks_like_repo_id(name: str) -> bool:
     return bool(REPO_ID.match(str(name))) and not Path(name).exists()
 
 
-@lru_cache(maxsize=1)
-def hub_offline(timeout: float = 1.5) -> bool:
-    """True when ``HF_HUB_OFFLINE`` is set or the Hub does not answer within ``timeout`` s."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
-        return True
-    endpoint = os.environ.get("HF_ENDPOINT", f"https://{HUB_HOST}")
-    host = re.sub(r"^\w+://", "", endpoint).split("/")[0].split(":")[0]
+def offline_by_env() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
+
+
+def endpoint_address() -> tuple[str, int]:
+    """Host and port of the Hub endpoint (``HF_ENDPOINT``), read at call time."""
+    url = urlparse(os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT)
+    return url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
+
+
+@lru_cache(maxsize=None)
+def host_reachable(host: str, port: int = 443, timeout: float = PROBE_TIMEOUT) -> bool:
+    """One TCP connection attempt to ``host:port``; the answer is remembered."""
     try:
-        socket.create_connection((host, 443), timeout=timeout).close()
-        return False
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
     except OSError:
-        return True
+        return False
+
+
+def hub_offline() -> bool:
+    """True when ``HF_HUB_OFFLINE`` is set or the endpoint did not answer one short probe.
+
+    The environment is read at every call; the probe runs once per endpoint.
+    """
+    return offline_by_env() or not host_reachable(*endpoint_address())
+
+
+def offline_reason() -> str:
+    """Why :func:`hub_offline` said yes, in words."""
+    if offline_by_env():
+        return "HF_HUB_OFFLINE is set"
+    host, port = endpoint_address()
+    return f"{host}:{port} cannot be reached"
+
+
+def cache_dir() -> Path:
+    """The Hub cache folder as the environment names it now.
+
+    ``huggingface_hub.constants`` freezes these variables when the library is
+    first imported, so a cache chosen later (tests, embedding apps) is missed.
+    """
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache",
+                                             "huggingface")
+    return Path(home).expanduser() / "hub"
 
 
 def snapshot(repo_id: str, *, allow_patterns=None, revision: str | None = None,
@@ -57,11 +95,11 @@ def snapshot(repo_id: str, *, allow_patterns=None, revision: str | None = None,
     offline = hub_offline()
     try:
         folder = snapshot_download(repo_id, revision=revision, allow_patterns=allow_patterns,
-                                   local_files_only=offline, token=token)
+                                   local_files_only=offline, token=token, cache_dir=cache_dir())
     except LocalEntryNotFoundError as error:
         raise HubUnavailable(
             f"{repo_id} is not in the local Hugging Face cache and the Hub cannot be reached"
-            " (offline). Connect to the internet once, or use a bundled model."
+            f" (offline: {offline_reason()}). Connect to the internet once, or use a bundled model."
         ) from error
     except (HfHubHTTPError, OSError, ValueError) as error:
         raise HubUnavailable(f"Could not fetch {repo_id} from the Hugging Face Hub: {error}") from error

@@ -14,6 +14,7 @@ import pytest
 import soundfile
 
 import tts
+from ser.hub import host_reachable
 from tts import EMOTION_RULES, EMOTIONS, VOICES, convert_emotion, revoice, synthesize
 from tts import engines, hub
 from tts.__main__ import main
@@ -224,13 +225,13 @@ def test_uncached_hub_voice_fails_fast_offline(offline_cache):
 def test_offline_is_detected_without_the_environment_variable(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")
-    hub._hub_reachable.cache_clear()
+    host_reachable.cache_clear()
     try:
         start = time.perf_counter()
-        assert hub.hub_is_offline()
+        assert hub.hub_offline()
         assert time.perf_counter() - start < 3
     finally:
-        hub._hub_reachable.cache_clear()
+        host_reachable.cache_clear()
 
 
 def test_hub_voice_names_map_to_repository_paths():

@@ -1,51 +1,29 @@
 """Piper voices from the Hugging Face Hub (``rhasspy/piper-voices``), cached.
 
 Online, a voice is downloaded once into the standard Hugging Face cache;
-offline, only cached voices load.  Whether the Hub is reachable is decided
-once per process (``HF_HUB_OFFLINE`` or a 1.5 s connection test), because
+offline, only cached voices load.  Whether the Hub is reachable comes from
+:func:`ser.hub.hub_offline` (``HF_HUB_OFFLINE`` or one 1.5 s connection test), because
 ``huggingface_hub`` otherwise retries each call for 20–45 s before failing.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlparse
+
+from ser.hub import cache_dir, hub_offline
 
 from .voices import HUB_VOICE_NAME
 
 REPO_ID = "rhasspy/piper-voices"
-_TRUE = {"1", "true", "yes", "on"}
 
 
 class HubVoiceError(RuntimeError):
     """A Hub voice cannot be had; the message says why and what to do."""
 
 
-def hub_cache_dir() -> str | None:
+def hub_cache_dir() -> str:
     """The cache to use, read from the environment at call time (not import time)."""
-    return os.environ.get("HF_HUB_CACHE") or None
-
-
-def hub_is_offline() -> bool:
-    """True when the Hub must not be contacted: ``HF_HUB_OFFLINE`` set or no connection."""
-    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE:
-        return True
-    return not _hub_reachable()
-
-
-@lru_cache(maxsize=1)
-def _hub_reachable(timeout: float = 1.5) -> bool:
-    from huggingface_hub import constants
-
-    url = urlparse(os.environ.get("HF_ENDPOINT") or constants.ENDPOINT)
-    try:
-        with socket.create_connection((url.hostname, url.port or 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    return str(cache_dir())
 
 
 def voice_files(name: str) -> tuple[str, str]:
@@ -87,7 +65,7 @@ def download_voice(name: str, *, revision: str | None = None) -> Path:
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
 
-    offline = hub_is_offline()
+    offline = hub_offline()
     paths = []
     for filename in voice_files(name):
         try:
