@@ -20,7 +20,7 @@ BACKENDS = {
 DEFAULT_BACKEND = whisper_backend.NAME
 AUTO_LANGUAGE = "auto"
 DESCRIPTIONS = {
-    whisper_backend.NAME: "Whisper (CTranslate2): bundled tiny.en (English) and base (multilingual)",
+    whisper_backend.NAME: "Whisper (CTranslate2): bundled base (multilingual, default) and tiny.en (English, faster)",
     sphinx_backend.NAME: "CMU pocketsphinx: bundled US-English model, light fallback",
     paddle_backend.NAME: "PaddleSpeech ASRExecutor (Chinese / English), optional install",
 }
@@ -75,7 +75,7 @@ def transcribe(
         Recogniser to use.
     model : str, optional
         Backend model; ``None`` or ``"auto"`` is the backend's default
-        (faster-whisper: tiny.en for English, base otherwise).
+        (faster-whisper: the bundled base, every language).
         faster-whisper also takes any faster-whisper size, Hub repo id or
         local CTranslate2 folder.
     language : str, optional

@@ -33,7 +33,7 @@ def test_transcribe_tab_end_to_end(tab):
     segments = page.locator("#asr-segments")
     assert "happy to see you" in segments.inner_text().lower()
     summary = page.locator("#asr-summary").inner_text()
-    assert "tiny.en" in summary and "Words:" in summary and "fused:" in summary
+    assert "base" in summary and "Words:" in summary and "fused:" in summary
     page.locator("#asr-chart .js-plotly-plot").wait_for()
     assert page.locator("#asr-fused").inner_text().strip()
 

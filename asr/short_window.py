@@ -1,0 +1,81 @@
+"""Whisper with a short encoder window for short clips.
+
+Whisper pads every input to a 30 s window and its encoder, most of the cost
+of a short clip, runs over all of it.  A clip that fits in 10 s (or 20 s)
+with a second of silence to spare is padded to that window instead: the
+encoder does a third of the work.  Longer recordings keep Whisper's own
+30 s windows.
+
+The price is an occasional loop: with the short window Whisper sometimes
+says a short clip's sentence twice or three times.  Output that repeats a
+run of words back to back is decoded again in the 30 s window, the way
+Whisper itself re-decodes output that compresses too well.
+"""
+
+from __future__ import annotations
+
+import re
+
+from faster_whisper import WhisperModel
+from faster_whisper.audio import pad_or_trim
+
+# Windows in seconds, and the silence a clip must leave at the end of one
+# (Whisper's training windows end in silence or in cut speech, never at the edge).
+SHORT_WINDOWS = (10, 20)
+SPARE_SECONDS = 1.0
+FRAMES_PER_SECOND = 100  # mel frames (10 ms hop)
+# A run of at least this many words said twice in a row counts as a loop.
+LOOP_WORDS = 3
+_WORD = re.compile(r"[\w']+")
+
+
+def window_frames(content_frames: int) -> int | None:
+    """Mel frames of the short window for a clip, or ``None`` for Whisper's 30 s.
+
+    >>> window_frames(400), window_frames(950), window_frames(2500)
+    (1000, 2000, None)
+    """
+    for seconds in SHORT_WINDOWS:
+        if content_frames + SPARE_SECONDS * FRAMES_PER_SECOND <= seconds * FRAMES_PER_SECOND:
+            return seconds * FRAMES_PER_SECOND
+    return None
+
+
+def repeats_itself(text: str) -> bool:
+    """Whether ``text`` says some run of :data:`LOOP_WORDS`+ words twice in a row.
+
+    >>> repeats_itself("Kids are talking by the door. Kids are talking by the door.")
+    True
+    >>> repeats_itself("Kids are talking by the door, the door.")
+    False
+    """
+    words = _WORD.findall(text.lower())
+    for size in range(LOOP_WORDS, len(words) // 2 + 1):
+        for start in range(len(words) - 2 * size + 1):
+            if words[start:start + size] == words[start + size:start + 2 * size]:
+                return True
+    return False
+
+
+class ShortWindowWhisper(WhisperModel):
+    """:class:`~faster_whisper.WhisperModel` that encodes a short clip in a short window.
+
+    faster-whisper encodes the first window itself unless it is handed the
+    encoder output; this hands it the encoding of the clip padded to the
+    smallest window of :data:`SHORT_WINDOWS` that fits, and decodes again
+    with the full window when the text loops (:func:`repeats_itself`).
+    Decoding, timestamps, word alignment and the temperature fallback stay
+    faster-whisper's own.  (For ``transcribe`` calls that start at 0 s, as
+    all of this project's do.)
+    """
+
+    def generate_segments(self, features, tokenizer, options, log_progress, encoder_output=None):
+        content = features.shape[-1] - 1  # faster-whisper's count of frames that hold audio
+        window = window_frames(content)
+        if encoder_output is not None or window is None:
+            return super().generate_segments(features, tokenizer, options, log_progress, encoder_output)
+        short = self.encode(pad_or_trim(features[:, :content], window))
+        segments = list(super().generate_segments(features, tokenizer, options, log_progress, short))
+        if not repeats_itself(" ".join(s.text for s in segments)):
+            return segments
+        return super().generate_segments(features, tokenizer, options, log_progress, None)
