@@ -31,6 +31,12 @@ The rules (:data:`EMOTION_RULES`) follow the literature on vocal emotion:
 * Schröder (2004), dimensional rules (activation ↔ F0 level, range, rate and
   intensity) — RAVDESS' *calm* as low-activation neutral.
 
+The literature's magnitudes are then completed with measurements of acted
+speech (:mod:`tts.profiles`: RAVDESS and EMO-DB, each speaker against their
+own neutral take of the same text): F0 level and loudness where they go the
+literature's way, and the long-term spectrum change (voice quality) in place
+of a single tilt figure; see :func:`with_measurements`.
+
 Mozziconacci's levels are end frequencies of a flat synthetic contour (e.g.
 joy 155 Hz against 65 Hz neutral); applied literally to natural speech they
 would shift F0 by more than an octave, so the table keeps their *order*
@@ -42,7 +48,7 @@ neutral.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -93,6 +99,11 @@ class ProsodyRule:
         Factor on formant frequencies: spreading the lips in a smile
         shortens the vocal tract and raises formants, frowning lowers them
         (Tartter 1980; Tartter & Braun 1994).
+    spectrum_db : tuple of float
+        Level change in dB of each band of :data:`tts.profiles.BAND_EDGES`
+        (long-term spectrum shape, mean 0): the voice quality acted
+        speakers show in this emotion, measured by :mod:`tts.profiles`.
+        Empty means no change.
     """
 
     f0_level: float = 0.0
@@ -105,6 +116,7 @@ class ProsodyRule:
     final_contour: float = 0.0
     variability: float = 1.0
     formant_shift: float = 1.0
+    spectrum_db: tuple = ()
 
     # Multiplicative fields interpolate geometrically, the rest linearly.
     _FACTORS = ("f0_range", "duration", "variability", "formant_shift")
@@ -115,7 +127,10 @@ class ProsodyRule:
         values = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            values[f.name] = value**k if f.name in self._FACTORS else value * k
+            if f.name == "spectrum_db":
+                values[f.name] = _bands(np.asarray(value) * k)
+            else:
+                values[f.name] = value**k if f.name in self._FACTORS else value * k
         return ProsodyRule(**values)
 
     def relative_to(self, source: "ProsodyRule") -> "ProsodyRule":
@@ -129,7 +144,9 @@ class ProsodyRule:
         values = {}
         for f in fields(self):
             a, b = getattr(self, f.name), getattr(source, f.name)
-            if f.name in self._FACTORS:
+            if f.name == "spectrum_db":
+                values[f.name] = _bands(_padded(a) - _padded(b))
+            elif f.name in self._FACTORS:
                 values[f.name] = a / b
             elif f.name in ("breathiness", "jitter"):
                 values[f.name] = max(a - b, 0.0)
@@ -142,13 +159,26 @@ class ProsodyRule:
         return self == ProsodyRule()
 
 
-#: The eight RAVDESS emotions plus EMO-DB's boredom, at full intensity.
-#: Directions come from the sources cited per row; magnitudes were then set
-#: inside those directions by a small search against the project's own
-#: recognizer on the bench's RAVDESS statements (see bench/results/tts.md),
-#: e.g. sadness ended at 135 % duration (Mozziconacci: 129 %) and disgust at
-#: 145 % (Murray & Arnott: "very much slower").
-EMOTION_RULES: dict[str, ProsodyRule] = {
+def _padded(bands: tuple) -> np.ndarray:
+    from .profiles import BAND_EDGES
+
+    return np.asarray(bands, dtype=np.float64) if bands else np.zeros(BAND_EDGES.size - 1)
+
+
+def _bands(values: np.ndarray) -> tuple:
+    """Band levels as a rule stores them: rounded, and empty when all are 0 dB."""
+    rounded = tuple(round(float(v), 3) for v in values)
+    return rounded if any(rounded) else ()
+
+
+#: The eight RAVDESS emotions plus EMO-DB's boredom, at full intensity, as
+#: the literature gives them.  Directions come from the sources cited per
+#: row; magnitudes were then set inside those directions by a small search
+#: against the project's own recognizer on the bench's RAVDESS statements
+#: (see bench/results/tts.md), e.g. sadness ended at 135 % duration
+#: (Mozziconacci: 129 %) and disgust at 145 % (Murray & Arnott: "very much
+#: slower").  :data:`EMOTION_RULES` completes them with measurements.
+LITERATURE_RULES: dict[str, ProsodyRule] = {
     # The engine's own delivery, by definition.
     "neutral": ProsodyRule(),
     # Low activation (Schröder 2004): a little lower, narrower, slower, softer
@@ -200,6 +230,51 @@ EMOTION_RULES: dict[str, ProsodyRule] = {
     # Banse & Scherer: soft, steep slope; creaky-lax voice (Gobl & Ní Chasaide).
     "boredom": ProsodyRule(f0_range=0.8, duration=1.5, energy=-4.0, tilt=-2.0, variability=0.7),
 }
+
+
+# The measured spectral change is applied at this multiple: a median of
+# long-term spectra over speakers understates what a single take shows, and
+# 1.6 conveyed the emotion to the recognizer best of 1.0, 1.6 and 2.2 on 56
+# conversions of 4 RAVDESS actors (the bench then runs all 24).
+SPECTRUM_GAIN = 1.6
+# Louder than this over neutral would clip at REFERENCE_LEVEL with the flatter
+# spectrum of loud emotions (RAVDESS' strong anger is 20 dB above the same
+# actor's neutral).
+MAX_ENERGY = 10.0
+
+
+def with_measurements(rule: ProsodyRule, profile: dict | None) -> ProsodyRule:
+    """Complete a literature rule with what acted speakers do (:mod:`tts.profiles`).
+
+    The literature gives directions, and magnitudes for flat synthetic
+    contours; RAVDESS and EMO-DB actors show larger ones.  From the measured
+    profile the rule takes the F0 level and the loudness when they go the
+    literature's way (or the literature leaves them unchanged), else it keeps
+    its own, e.g. sadness stays lower and softer though RAVDESS' strong sad
+    takes are higher and louder than neutral; and it takes the long-term
+    spectrum change in place of the literature's single tilt figure.  Tempo,
+    range and voice-quality fields stay the literature's.
+    """
+    if profile is None:
+        return rule
+    changes = {}
+    for name, measured in (("f0_level", profile["f0_level"]), ("energy", min(profile["energy"], MAX_ENERGY))):
+        if np.sign(measured) == np.sign(getattr(rule, name)) or getattr(rule, name) == 0:
+            changes[name] = round(float(measured), 2)
+    changes["spectrum_db"] = _bands(SPECTRUM_GAIN * np.asarray(profile["spectrum_db"]))
+    changes["tilt"] = 0.0
+    return replace(rule, **changes)
+
+
+def _measured_rules() -> dict[str, ProsodyRule]:
+    from .profiles import load_profiles
+
+    profiles = load_profiles()["emotions"]
+    return {e: with_measurements(r, profiles.get(e)) if e != "neutral" else r for e, r in LITERATURE_RULES.items()}
+
+
+#: The rules in use: :data:`LITERATURE_RULES` completed by :func:`with_measurements`.
+EMOTION_RULES: dict[str, ProsodyRule] = _measured_rules()
 
 
 def emotion_rule(emotion: str, intensity: float = 1.0) -> ProsodyRule:
@@ -334,6 +409,7 @@ def render(
     f0 = _shape_f0(world.f0, rule, pitch_shift, np.random.default_rng(seed))
     envelope = _warp_envelope(world.envelope, formant_shift * rule.formant_shift)
     envelope = envelope * _tilt_gain(rule.tilt, envelope.shape[1], sample_rate)
+    envelope = envelope * _spectrum_gain(rule.spectrum_db, envelope.shape[1], sample_rate)
     aperiodicity = _breathe(world.aperiodicity, rule.breathiness, sample_rate)
     if time_stretch != 1:
         frames = _stretch_index(f0.size, time_stretch)
@@ -383,6 +459,17 @@ def _tilt_gain(tilt: float, bins: int, sample_rate: int) -> np.ndarray:
     freqs = np.linspace(0, sample_rate / 2, bins)
     octaves = np.log2(np.maximum(freqs, 1000.0) / 1000.0)
     return 10 ** (tilt * octaves / 10)
+
+
+def _spectrum_gain(spectrum_db: tuple, bins: int, sample_rate: int) -> np.ndarray:
+    """Power gain per envelope bin for band levels ``spectrum_db``, held flat beyond the bands."""
+    if not spectrum_db:
+        return np.ones(bins)
+    from .profiles import band_centers
+
+    freqs = np.linspace(0, sample_rate / 2, bins)
+    db = np.interp(np.log(np.maximum(freqs, 1.0)), np.log(band_centers()), np.asarray(spectrum_db))
+    return 10 ** (db / 10)
 
 
 def _breathe(aperiodicity: np.ndarray, amount: float, sample_rate: int) -> np.ndarray:
