@@ -108,7 +108,11 @@ def test_prosody_changes_in_the_rules_direction(emotion, neutral):
         assert got.f0_range > neutral.f0_range * 1.1
     elif rule.f0_range <= 0.8:
         assert got.f0_range < neutral.f0_range
-    assert got.level - neutral.level == pytest.approx(rule.energy, abs=1.5)
+    change = got.level - neutral.level
+    if np.max(np.abs(speech.audio)) >= 0.97:  # set_level never goes past the peak limit
+        assert rule.energy - 4 < change <= rule.energy + 1.5
+    else:
+        assert change == pytest.approx(rule.energy, abs=1.5)
 
 
 def test_mozziconacci_directions_hold():
@@ -265,11 +269,16 @@ def test_convert_emotion_keeps_rate_and_moves_prosody(recording):
 def test_converting_from_an_emotion_undoes_it(recording):
     from ser.audio import load_audio
 
-    samples = load_audio(recording)
+    from ser.audio import resample
+
     assert emotion_rule("angry").relative_to(emotion_rule("angry")) == ProsodyRule()
-    calmed, before = measure(convert_emotion(samples, "neutral", source_emotion="angry"), 16_000), measure(samples, 16_000)
+    speech = synthesize(LONG_TEXT, "angry", voice="youngman")
+    angry = resample(speech.audio, speech.sample_rate, 16_000)
+    calmed, before = measure(convert_emotion(angry, "neutral", source_emotion="angry"), 16_000), measure(angry, 16_000)
     assert calmed.duration > 1.05 * before.duration  # anger's 90 % tempo undone
-    assert semitones(calmed.f0_median, before.f0_median) < -3  # and its +5 st
+    assert semitones(calmed.f0_median, before.f0_median) < -3  # and its raised F0
+    assert calmed.level < before.level - 5  # and its loudness
+    samples = load_audio(recording)
     assert np.allclose(convert_emotion(samples, "sad", 0.0), samples, atol=1e-3)
 
 
