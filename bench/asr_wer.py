@@ -155,6 +155,10 @@ def summary(runs: dict) -> list[str]:
                 f"- {model}, short window against Whisper's 30 s on the same {len(files)} files: WER"
                 f" {percent(a[0])} vs {percent(b[0])}, CPU/audio {a[2]:.3f} vs {b[2]:.3f}."
             )
+    reasons = {b.name: b.reason for b in available_backends() if not b.available}
+    for name, (backend, *_rest) in CONFIGS.items():
+        if name not in runs and backend in reasons:
+            lines.append(f"- {name}: not run, {backend} is not available here: {reasons[backend]}")
     return lines + [""] if lines else []
 
 
