@@ -142,7 +142,7 @@ def profiles_from(rows: list[dict]) -> dict:
 
 
 @lru_cache(maxsize=1)
-def load_profiles() -> dict:  # noqa: D401
+def load_profiles() -> dict:
     """The committed profiles: ``{"band_hz": [...], "emotions": {emotion: {...}}}``."""
     return json.loads(PROFILES_PATH.read_text())
 
