@@ -15,6 +15,7 @@ Whisper itself re-decodes output that compresses too well.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 from faster_whisper import WhisperModel
 from faster_whisper.audio import pad_or_trim
@@ -39,6 +40,21 @@ def window_frames(content_frames: int) -> int | None:
         if content_frames + SPARE_SECONDS * FRAMES_PER_SECOND <= seconds * FRAMES_PER_SECOND:
             return seconds * FRAMES_PER_SECOND
     return None
+
+
+@contextmanager
+def encoder_windows(windows: tuple):
+    """Use ``windows`` (``()``: Whisper's 30 s only) inside the block, then restore.
+
+    For benchmarks comparing windows; it changes a module setting, so not
+    for concurrent use.
+    """
+    global SHORT_WINDOWS
+    saved, SHORT_WINDOWS = SHORT_WINDOWS, tuple(windows)
+    try:
+        yield
+    finally:
+        SHORT_WINDOWS = saved
 
 
 def repeats_itself(text: str) -> bool:

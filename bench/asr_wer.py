@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from asr import available_backends, transcribe  # noqa: E402
+from asr import available_backends, short_window, transcribe  # noqa: E402
 from asr.metrics import character_error_rate, normalize_text, word_error_rate  # noqa: E402
 from ser.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from ser.corpora import EMOTIONS, read_corpus  # noqa: E402
@@ -60,11 +60,15 @@ def ravdess_files(root: Path, sample: int | None) -> list:
 
 
 def run_config(name: str, utterances: list) -> dict:
-    backend, model, language, _, *windows = CONFIGS[name]
-    if windows:
-        from asr import short_window
+    windows = CONFIGS[name][4:]
+    if not windows:
+        return _run_config(name, utterances)
+    with short_window.encoder_windows(windows[0]):  # restored for the configurations after this one
+        return _run_config(name, utterances)
 
-        short_window.SHORT_WINDOWS = windows[0]
+
+def _run_config(name: str, utterances: list) -> dict:
+    backend, model, language, *_ = CONFIGS[name]
     warm = load_audio(ROOT / "assets" / "examples" / "asr_en_happy.wav")
     transcribe(warm, backend=backend, model=model, language=language)  # load models before timing
     rows = []

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from contextlib import contextmanager
 import sys
 import time
 from collections import defaultdict
@@ -81,23 +80,13 @@ class Row:
     level: float
 
 
-@contextmanager
-def full_window():
-    """Transcribe with Whisper's own 30 s window, as before asr.short_window."""
-    windows, short_window.SHORT_WINDOWS = short_window.SHORT_WINDOWS, ()
-    try:
-        yield
-    finally:
-        short_window.SHORT_WINDOWS = windows
-
-
 def score(kind: str, source: str, emotion: str, reference: str, audio, rate, seconds, recognizer) -> Row:
     samples = resample(audio, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else audio
     full = recognizer.recognize(samples)
     # Restricting to TARGETS renormalises the probabilities: the argmax over them is the same.
     restricted = max(TARGETS, key=lambda label: full.probabilities.get(label, 0.0))
     text = transcribe(samples, language="en").text
-    with full_window():
+    with short_window.encoder_windows(()):  # Whisper's own 30 s window
         text_30s = transcribe(samples, language="en").text
     prosody = measure(audio, rate)
     return Row(kind, source, emotion, reference, restricted, full.emotion, full.gender, text, text_30s,
@@ -132,7 +121,7 @@ def engine_baseline_wer(sentences) -> tuple[float, float]:
         chunks, rate = piper_synthesize(sentence)
         samples = resample(np.concatenate(chunks), rate, SAMPLE_RATE)
         hypotheses.append(transcribe(samples, language="en").text)
-        with full_window():
+        with short_window.encoder_windows(()):  # Whisper's own 30 s window
             hypotheses_30s.append(transcribe(samples, language="en").text)
     return word_error_rate(list(sentences), hypotheses), word_error_rate(list(sentences), hypotheses_30s)
 

@@ -119,6 +119,14 @@ def test_window_choice():
     assert window_frames(1901) is None and window_frames(50_000) is None
 
 
+def test_benchmarks_can_switch_the_short_window_off_for_a_block():
+    from asr import short_window
+
+    with short_window.encoder_windows(()):
+        assert short_window.window_frames(400) is None  # Whisper's own 30 s
+    assert short_window.window_frames(400) == 1000  # and back afterwards
+
+
 def test_loop_detection():
     from asr.short_window import repeats_itself
 
