@@ -6,10 +6,17 @@ with a second of silence to spare is padded to that window instead: the
 encoder does a third of the work.  Longer recordings keep Whisper's own
 30 s windows.
 
-The price is an occasional loop: with the short window Whisper sometimes
-says a short clip's sentence twice or three times.  Output that repeats a
-run of words back to back is decoded again in the 30 s window, the way
-Whisper itself re-decodes output that compresses too well.
+The short window has two failure modes, and output that shows either is
+decoded again in the 30 s window (the way Whisper itself re-decodes output
+that compresses too well):
+
+* a loop: Whisper says a short clip's sentence twice or three times
+  (:func:`repeats_itself`);
+* a cut: a segment ends mid-sentence, sometimes inside a word ("The bir" |
+  "can use lid on the smooth planks"), and the text after the cut may be
+  lost (:func:`cut_short`).  On 72 synthetic sentences 16 came back cut in
+  the short window, none in the 30 s one, and WER fell from 21 % to 15 %
+  with the re-decode.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ FRAMES_PER_SECOND = 100  # mel frames (10 ms hop)
 # A run of at least this many words said twice in a row counts as a loop.
 LOOP_WORDS = 3
 _WORD = re.compile(r"[\w']+")
+SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？")
 
 
 def window_frames(content_frames: int) -> int | None:
@@ -73,13 +81,26 @@ def repeats_itself(text: str) -> bool:
     return False
 
 
+def cut_short(segments, duration: float) -> bool:
+    """Whether a decode ``segments`` of a ``duration`` s clip stops mid-sentence.
+
+    Segments before the last must end a sentence; the last may end without
+    punctuation only when it reaches the final second of the clip.
+    """
+    if not segments:
+        return False
+    ends = [s.text.rstrip().endswith(SENTENCE_ENDS) for s in segments]
+    return not all(ends[:-1]) or (not ends[-1] and segments[-1].end < duration - SPARE_SECONDS)
+
+
 class ShortWindowWhisper(WhisperModel):
     """:class:`~faster_whisper.WhisperModel` that encodes a short clip in a short window.
 
     faster-whisper encodes the first window itself unless it is handed the
     encoder output; this hands it the encoding of the clip padded to the
     smallest window of :data:`SHORT_WINDOWS` that fits, and decodes again
-    with the full window when the text loops (:func:`repeats_itself`).
+    with the full window when the text loops (:func:`repeats_itself`) or
+    stops mid-sentence (:func:`cut_short`).
     Decoding, timestamps, word alignment and the temperature fallback stay
     faster-whisper's own.  (For ``transcribe`` calls that start at 0 s, as
     all of this project's do.)
@@ -92,6 +113,7 @@ class ShortWindowWhisper(WhisperModel):
             return super().generate_segments(features, tokenizer, options, log_progress, encoder_output)
         short = self.encode(pad_or_trim(features[:, :content], window))
         segments = list(super().generate_segments(features, tokenizer, options, log_progress, short))
-        if not repeats_itself(" ".join(s.text for s in segments)):
+        text = " ".join(s.text for s in segments)
+        if not repeats_itself(text) and not cut_short(segments, content / FRAMES_PER_SECOND):
             return segments
         return super().generate_segments(features, tokenizer, options, log_progress, None)

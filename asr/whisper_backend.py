@@ -9,7 +9,7 @@ half the errors of tiny.en (bench/results/asr.md); tiny.en stays selectable.
 Clips shorter than 19 s are encoded in a 10 s or 20 s window instead of
 Whisper's 30 s (:mod:`asr.short_window`): a third of the encoder's work.
 On RAVDESS base makes as many errors either way (1.4 % WER on the same 240
-files) and 1.5 % on all 1440 at a real-time factor of 0.08.
+files) and 1.4 % on all 1440 at a real-time factor of 0.09.
 
 Models are loaded once per process and reused (:func:`load_model` is cached).
 """

@@ -154,6 +154,35 @@ def test_short_clips_are_encoded_in_a_short_window(monkeypatch):
     assert word_error_rate([said], [transcript.text]) <= 0.15
 
 
+def test_cut_detection():
+    from types import SimpleNamespace as Segment
+
+    from asr.short_window import cut_short
+
+    sentences = [Segment(text=" I am so happy.", end=1.6), Segment(text=" This is wonderful news.", end=3.0)]
+    assert not cut_short(sentences, 3.5) and not cut_short([], 3.5)
+    assert cut_short([Segment(text=" The bir", end=0.24), Segment(text=" can use lid.", end=2.0)], 2.3)
+    assert cut_short([Segment(text=" The bir", end=0.24)], 2.9), "the rest of the clip was lost"
+    assert not cut_short([Segment(text=" These days a chicken leg is a rare dish", end=2.4)], 2.9)
+
+
+def test_a_decode_cut_short_is_decoded_again_in_30_s(monkeypatch):
+    from asr import short_window
+
+    samples = clip("asr_en_angry.wav")
+    whisper = whisper_backend.load_model("base")
+    frames = []
+    encode = type(whisper).encode
+    monkeypatch.setattr(type(whisper), "encode", lambda self, f: frames.append(f.shape[-1]) or encode(self, f))
+    # Which clips the short window cuts varies (on synthetic speech about one in five);
+    # the detector is tested above, here every decode counts as cut.
+    monkeypatch.setattr(short_window, "cut_short", lambda segments, duration: True)
+    transcript = transcribe(samples, language="en")
+    assert frames[0] == 1000 and len(frames) > 1 and set(frames[1:]) == {3000}
+    with short_window.encoder_windows(()):
+        assert transcript.text == transcribe(samples, language="en").text
+
+
 def test_english_only_model_refuses_another_language():
     with pytest.raises(ValueError, match="English only"):
         transcribe(clip("asr_de.wav"), model="tiny.en", language="de")
