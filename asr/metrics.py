@@ -6,11 +6,48 @@ import re
 import unicodedata
 
 _NOT_WORD = re.compile(r"[^\w\s']|_")
+_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?![\w,])|(?<![\w.])\d+(?:\.\d+)?(?![\w])")
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+         "sixteen seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_POWERS = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred"))
+
+
+def spell_number(number: int) -> str:
+    """An integer in English words (years too: 1905 is "one thousand nine hundred five").
+
+    >>> spell_number(11), spell_number(42), spell_number(1905), spell_number(2_000_017)
+    ('eleven', 'forty two', 'one thousand nine hundred five', 'two million seventeen')
+    """
+    if number < 20:
+        return _ONES[number]
+    if number < 100:
+        return _TENS[number // 10] + ("" if number % 10 == 0 else " " + _ONES[number % 10])
+    for size, name in _POWERS:
+        if number >= size:
+            rest = number % size
+            return f"{spell_number(number // size)} {name}" + (f" {spell_number(rest)}" if rest else "")
+    raise AssertionError("unreachable")
+
+
+def _spell(match: re.Match) -> str:
+    whole, _, decimals = match.group().replace(",", "").partition(".")
+    if len(whole) > 12:
+        return match.group()
+    words = spell_number(int(whole))
+    return words + (" point " + " ".join(_ONES[int(d)] for d in decimals) if decimals else "")
 
 
 def normalize_text(text: str) -> str:
-    """Lower case, punctuation removed (apostrophes kept), spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """Lower case, English numerals spelled out, punctuation removed (apostrophes kept).
+
+    Whisper writes "It's 11 o'clock." for "It's eleven o'clock."; both
+    normalise to the same words.
+
+    >>> normalize_text("It's 11 o'clock, not 3.5!")
+    "it's eleven o'clock not three point five"
+    """
+    text = _NUMBER.sub(_spell, unicodedata.normalize("NFKC", text).lower())
     return " ".join(_NOT_WORD.sub(" ", text).split())
 
 

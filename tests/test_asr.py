@@ -533,6 +533,13 @@ def test_error_rates():
     assert character_error_rate(["今天天气很好"], ["今天天气不好"]) == pytest.approx(1 / 6)
 
 
+def test_numerals_and_number_words_score_alike():
+    assert word_error_rate(["It's eleven o'clock."], ["It's 11 o'clock!"]) == 0.0
+    assert normalize_text("1,250 people paid 3.50") == "one thousand two hundred fifty people paid three point five zero"
+    assert normalize_text("mp3 v2 at 100%") == "mp3 v2 at one hundred"  # digits inside words stay
+    assert word_error_rate(["twelve"], ["11"]) == 1.0
+
+
 # -------------------------------------------------------------------------- CLI
 
 
