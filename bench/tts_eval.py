@@ -73,7 +73,7 @@ SENTENCE_SETS = {
     ),
 }
 SENTENCES = tuple(s for group in SENTENCE_SETS.values() for s in group)
-RAVDESS_TEXT = {"01": "Kids are talking by the door.", "02": "Dogs are sitting by the door."}
+RAVDESS_TEXT = dict(zip(("01", "02"), SENTENCE_SETS["RAVDESS statements"]))  # statement code → text
 PIPELINE_TEXT = "I really did not expect to see you here today. What a day it has been."
 
 
@@ -195,12 +195,16 @@ def recall_table(rows, group_name: str) -> list[str]:
     lines = [f"| {group_name} | " + " | ".join(TARGETS) + " | **mean recall** | WER |",
              "|---" * (len(TARGETS) + 3) + "|"]
     for group in groups + ["all"]:
-        subset = [r for r in rows if group == "all" or r.source == group]
-        per = recall(subset)
-        cells = " | ".join(f"{per[e]:.2f}" for e in TARGETS)
-        name = f"**{group}**" if group == "all" else group
-        lines.append(f"| {name} | {cells} | **{np.mean(list(per.values())):.2f}** | {wer(subset):.1%} |")
+        lines.append(recall_row(group, [r for r in rows if group == "all" or r.source == group]) + " |")
     return lines
+
+
+def recall_row(group: str, rows) -> str:
+    """A table row (without its closing bar): recall per emotion, mean recall, WER."""
+    per = recall(rows)
+    cells = " | ".join(f"{per[e]:.2f}" for e in TARGETS)
+    name = f"**{group}**" if group == "all" else group
+    return f"| {name} | {cells} | **{np.mean(list(per.values())):.2f}** | {wer(rows):.1%}"
 
 
 def confusion(rows) -> list[str]:
@@ -312,13 +316,8 @@ def sentence_table(rows, baseline) -> list[str]:
     for name in [*SENTENCE_SETS, "all"]:
         subset = [r for r in rows if name == "all" or sentence_set(r.reference) == name]
         floor = [r for r in baseline if name == "all" or sentence_set(r.reference) == name]
-        if not subset:
-            continue
-        per = recall(subset)
-        cells = " | ".join(f"{per[e]:.2f}" for e in TARGETS)
-        label = f"**{name}**" if name == "all" else name
-        lines.append(f"| {label} | {cells} | **{np.mean(list(per.values())):.2f}** | {wer(subset):.1%} | "
-                     f"{wer(floor):.1%} |")
+        if subset:
+            lines.append(recall_row(name, subset) + f" | {wer(floor):.1%} |")
     return lines
 
 
