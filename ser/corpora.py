@@ -5,27 +5,29 @@ corpus); labels come from file and folder names only.
 
 Canonical labels and the mapping from each corpus:
 
-=========  =======  ===========  ======  =======  =====  =====================
-label      RAVDESS  TESS         EMO-DB  CREMA-D  SAVEE  custom (aliases)
-=========  =======  ===========  ======  =======  =====  =====================
-neutral    01       neutral      N       NEU      n      neutral
-calm       02       —            —       —        —      calm
-happy      03       happy        F       HAP      h      happy, happiness, joy
-sad        04       sad          T       SAD      sa     sad, sadness
-angry      05       angry        W       ANG      a      angry, anger
-fearful    06       fear         A       FEA      f      fear, fearful
-disgust    07       disgust      E       DIS      d      disgust
-surprised  08       ps           —       —        su     surprised, surprise, ps
-boredom    —        —            L       —        —      boredom, bored
-=========  =======  ===========  ======  =======  =====  =====================
+=========  =======  ===========  ======  =======  =====  ====  =====================
+label      RAVDESS  TESS         EMO-DB  CREMA-D  SAVEE  ASED  custom (aliases)
+=========  =======  ===========  ======  =======  =====  ====  =====================
+neutral    01       neutral      N       NEU      n      n1    neutral
+calm       02       —            —       —        —      —     calm
+happy      03       happy        F       HAP      h      h3    happy, happiness, joy
+sad        04       sad          T       SAD      sa     s4    sad, sadness
+angry      05       angry        W       ANG      a      a5    angry, anger
+fearful    06       fear         A       FEA      f      f2    fear, fearful
+disgust    07       disgust      E       DIS      d      —     disgust
+surprised  08       ps           —       —        su     —     surprised, surprise, ps
+boredom    —        —            L       —        —      —     boredom, bored
+=========  =======  ===========  ======  =======  =====  ====  =====================
 
 RAVDESS' calm and EMO-DB's boredom have no counterpart in the other corpora.
+ASED (Amharic) has the five emotions every corpus shares.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -48,12 +50,17 @@ RAVDESS_CODES = dict(zip(("01", "02", "03", "04", "05", "06", "07", "08"), EMOTI
 EMODB_CODES = {"N": "neutral", "F": "happy", "T": "sad", "W": "angry", "A": "fearful", "E": "disgust", "L": "boredom"}
 EMODB_MALE = {"03", "10", "11", "12", "15"}
 CREMAD_CODES = {"NEU": "neutral", "HAP": "happy", "SAD": "sad", "ANG": "angry", "FEA": "fearful", "DIS": "disgust"}
+ASED_CODES = {"n1": "neutral", "f2": "fearful", "h3": "happy", "s4": "sad", "a5": "angry"}
+ASED_GENDERS = {"01": "female", "02": "male"}
 SAVEE_CODES = {"n": "neutral", "h": "happy", "sa": "sad", "a": "angry", "f": "fearful", "d": "disgust", "su": "surprised"}
 
 RAVDESS_NAME = re.compile(r"^(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)$")
 EMODB_NAME = re.compile(r"^(\d\d)([a-z]\d\d)([NFTWAEL])([a-z])$")
 CREMAD_NAME = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
 TESS_NAME = re.compile(r"^(OAF|YAF)_.+_([a-z_]+)$", re.IGNORECASE)
+# xN-SS-RR-GG-PP: emotion letter + folder number, sentence, repetition, gender, speaker.
+# One file spells its emotion letter in upper case (S4-04-02-01-29).
+ASED_NAME = re.compile(r"^([nfhsa][1-5])-(\d\d)-(\d\d)-(0[12])-(\d\d)$", re.IGNORECASE)
 SAVEE_NAME = re.compile(r"^(?:(DC|JE|JK|KL)_)?(sa|su|[adfhn])(\d\d)$")
 
 
@@ -121,6 +128,21 @@ def parse_cremad(path: Path, genders: dict[str, str] | None = None) -> Utterance
                      (genders or {}).get(actor), "cremad")
 
 
+def parse_ased(path: Path, genders: dict[str, str] | None = None) -> Utterance | None:
+    """An ASED file; ``genders`` (speaker id -> gender) overrides the file's own gender code.
+
+    Five speakers (09, 15, 21, 23, 25) carry both gender codes across their
+    files; :func:`read_corpus` passes each speaker's majority.
+    """
+    match = ASED_NAME.match(path.stem)
+    emotion = ASED_CODES.get(match.group(1).lower()) if match else None
+    if not emotion:
+        return None  # letter and folder number disagree (e.g. "n4")
+    speaker = match.group(5)
+    gender = (genders or {}).get(speaker) or ASED_GENDERS[match.group(4)]
+    return Utterance(path, emotion, f"ased-{speaker}", gender, "ased")
+
+
 def parse_custom(path: Path) -> Utterance | None:
     """Seed convention ``anything_<emotion>.wav``, else the parent folder's name."""
     emotion = canonical_emotion(path.stem.rsplit("_", 1)[-1]) if "_" in path.stem else None
@@ -138,8 +160,19 @@ def _cremad_genders(root: Path) -> dict[str, str]:
     return {}
 
 
+def _ased_genders(files: list[Path]) -> dict[str, str]:
+    votes: dict[str, Counter] = {}
+    for path in files:
+        match = ASED_NAME.match(path.stem)
+        if match:
+            votes.setdefault(match.group(5), Counter())[ASED_GENDERS[match.group(4)]] += 1
+    # Ties (none in ASED v1) go to the alphabetically first gender, so reading is deterministic.
+    return {speaker: min(c, key=lambda g: (-c[g], g)) for speaker, c in votes.items()}
+
+
 PARSERS = {
     "ravdess": parse_ravdess,
+    "ased": parse_ased,
     "emodb": parse_emodb,
     "tess": parse_tess,
     "savee": parse_savee,
@@ -179,8 +212,9 @@ def read_corpus(root: str | Path, corpus: str | None = None) -> Iterator[Utteran
     corpus = corpus or detect_corpus(root)
     if corpus not in PARSERS:
         raise ValueError(f"Unknown corpus {corpus!r}; choose one of {', '.join(PARSERS)}.")
-    genders = _cremad_genders(root) if corpus == "cremad" else None
-    for path in audio_files(root):
-        item = parse_cremad(path, genders) if corpus == "cremad" else PARSERS[corpus](path)
+    files = audio_files(root)
+    genders = _cremad_genders(root) if corpus == "cremad" else _ased_genders(files) if corpus == "ased" else None
+    for path in files:
+        item = PARSERS[corpus](path, genders) if genders is not None else PARSERS[corpus](path)
         if item is not None:
             yield item

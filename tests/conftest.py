@@ -42,6 +42,11 @@ def emodb() -> Path:
 
 
 @pytest.fixture(scope="session")
+def ased() -> Path:
+    return corpus_dir("ased")
+
+
+@pytest.fixture(scope="session")
 def example_clip() -> Path:
     return EXAMPLES / "calm_meeting.wav"
 
