@@ -199,7 +199,10 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         version="1",
         description="Recognise emotion, transcribe, synthesise and re-voice speech. "
                     "Audio goes in as multipart uploads; results come back as JSON or WAV.",
+        docs_url=None,
+        redoc_url=None,
     )
+    add_offline_docs(app)
     app.state.settings = settings
     app.state.warm = dict(warm or {})
 
@@ -340,6 +343,44 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
     ui.queue(default_concurrency_limit=settings.concurrency, max_size=settings.max_queue)
     # No server-side rendering: it needs a Node process that plain uvicorn does not start.
     return gr.mount_gradio_app(app, ui, path="/", max_file_size=settings.max_upload_bytes, ssr_mode=False)
+
+
+def add_offline_docs(app: FastAPI, static_url: str = "/static-docs") -> None:
+    """Swagger UI at ``/docs`` and ReDoc at ``/redoc`` from files installed with the app.
+
+    FastAPI's own pages load their JavaScript and CSS from a CDN, so offline
+    (or behind a firewall) ``/docs`` is a blank page; ``fastapi-offline``
+    ships the same files in its wheel and they are served from here.
+    """
+    import fastapi_offline
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    files = Path(fastapi_offline.__file__).parent / "static"
+    app.mount(static_url, StaticFiles(directory=files), name="static-docs")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=f"{root}{app.swagger_ui_oauth2_redirect_url}",
+            swagger_js_url=f"{root}{static_url}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{static_url}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{static_url}/favicon.png")
+
+    @app.get(app.swagger_ui_oauth2_redirect_url, include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{root}{static_url}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{static_url}/favicon.png", with_google_fonts=False)
 
 
 def _too_large(size: int, settings: Settings) -> str:
