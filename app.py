@@ -272,14 +272,14 @@ def revoice_tab() -> None:
 
 def train_tab() -> None:
     """Train and compare models on labelled corpora or an uploaded zip; save and share bundles."""
-    import shutil
     import threading
 
     from ser.corpora import EMOTIONS
     from ser.plots import comparison_chart, confusion_heatmap, training_curves
     from ser.sharing import pull_bundle, push_bundle
-    from ser.workbench import Cancelled, model_names, run_training, unpack_upload
+    from ser.workbench import Cancelled, model_names, run_training, sweep_stale_uploads, unpack_upload
 
+    sweep_stale_uploads()  # folders of uploads a crashed or killed server was unpacking
     runs: dict[str, threading.Event] = {}  # session -> cancel flag of its running training
     datasets = ROOT.parent / "shared" / "datasets"
 
@@ -309,7 +309,7 @@ def train_tab() -> None:
         finally:
             runs.pop(request.session_hash, None)
             if unpacked:
-                shutil.rmtree(unpacked.folder, ignore_errors=True)
+                unpacked.remove()
         get_recognizer.cache_clear()  # a bundle retrained at the same path must be reloaded
         best = next(r for r in report.results if r.name == report.best)
         first = next(iter(best.evaluations))

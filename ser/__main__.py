@@ -74,8 +74,6 @@ def _estimator(args):
 
 def cmd_workbench(args, models: list[str]) -> int:
     """Several models, deep models, parameter search or a zip upload: the workbench run."""
-    import shutil
-
     from .recognizer import DEFAULT_MODEL
     from .workbench import run_training, unpack_upload
 
@@ -90,7 +88,7 @@ def cmd_workbench(args, models: list[str]) -> int:
                               out=out, progress=_progress, skipped=upload.skipped if upload else ())
     finally:
         if upload:
-            shutil.rmtree(upload.folder, ignore_errors=True)
+            upload.remove()
     print(report.summary())
     return 0
 

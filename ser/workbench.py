@@ -13,11 +13,16 @@ it stops at the next progress report and leaves every bundle as it was.
 
 from __future__ import annotations
 
+import logging
+import lzma
+import os
 import shutil
+import stat
 import tempfile
 import threading
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Sequence
@@ -34,10 +39,8 @@ from .models import CLASSIFIERS, make_classifier
 from .training import Dataset, default_estimator, evaluate_corpus, fit, load_dataset, model_card, train_bundle
 
 Progress = Callable[[float, str], None]
+logger = logging.getLogger(__name__)
 
-MAX_ZIP_FILES = 20_000
-MAX_ZIP_BYTES = 4 * 1024 ** 3  # uncompressed
-MAX_COMPRESSION_RATIO = 200  # zip bombs compress far better than audio does
 
 # Parameter spaces for grid / randomized search (the seed's grid_search.py ranges, trimmed
 # to what finishes on a laptop).  Keys address the classifier step of make_classifier().
@@ -67,6 +70,49 @@ class UploadError(ValueError):
 
 # -- uploads ------------------------------------------------------------------
 
+# Audio barely compresses: PCM WAV deflates to about 1.1-1.5x, FLAC/MP3/Opus
+# to 1.0x, a WAV that is mostly silence to a few times.  20x is generous for
+# audio and keeps a 6 MB archive from filling more than 120 MB of disk (with
+# 200x and a 4 GB cap, a 5.9 MB zip unpacked to 1 GB).
+MAX_COMPRESSION_RATIO = 20
+# Small members and small archives are exempt from the ratio (1 s of digital
+# silence compresses 500x): only past these sizes can a ratio cost real disk.
+RATIO_FREE_MEMBER = 1 << 20
+RATIO_FREE_ARCHIVE = 16 << 20
+# Compression methods zipfile can read here (Deflate64, PPMd, AES … cannot).
+_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate",
+            zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma"}
+_METHOD_NAMES = {9: "Deflate64", 14: "LZMA", 93: "Zstandard", 95: "XZ", 98: "PPMd", 99: "AES encryption"}
+# Errors zipfile and its decompressors raise for a damaged member.
+_DAMAGED = (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError, NotImplementedError, RuntimeError)
+UPLOAD_PREFIX = "upload-"
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """Limits of one uploaded zip of labelled audio, counted while it unpacks.
+
+    Attributes
+    ----------
+    max_bytes : int
+        Total uncompressed bytes written (1 GiB: RAVDESS' 1440 FLAC files
+        are 0.5 GB, EMO-DB's 535 WAVs 0.04 GB).
+    max_files : int
+        Entries in the archive (CREMA-D, the largest corpus we read, has 7442).
+    max_ratio : float
+        Uncompressed / compressed size of a member over 1 MiB and of the
+        whole output over 16 MiB.
+    max_name : int
+        Characters of a member's path inside the archive; every path
+        component is also held to the file system's 255 bytes.
+    """
+
+    max_bytes: int = 1 << 30
+    max_files: int = 20_000
+    max_ratio: float = MAX_COMPRESSION_RATIO
+    max_name: int = 255
+
+
 @dataclass
 class ZipImport:
     """Where an uploaded zip was unpacked, and what was left out."""
@@ -75,6 +121,16 @@ class ZipImport:
     audio_files: int
     skipped: list[str] = field(default_factory=list)
 
+    def remove(self) -> None:
+        """Delete the unpacked folder, and any an earlier crashed process left behind."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        sweep_stale_uploads(self.folder.parent)
+
+
+def _shown(name: str, limit: int = 60) -> str:
+    """An archive member's name short enough for a message."""
+    return repr(name if len(name) <= limit else name[:limit] + "…")
+
 
 def _unsafe_member(name: str) -> bool:
     path = PurePosixPath(name.replace("\\", "/"))
@@ -82,19 +138,91 @@ def _unsafe_member(name: str) -> bool:
             or (len(name) > 1 and name[1] == ":"))
 
 
-def import_zip(archive: str | Path, dest: str | Path, *, max_files: int = MAX_ZIP_FILES,
-               max_bytes: int = MAX_ZIP_BYTES) -> ZipImport:
+def _check_members(members: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
+    """Refuse, before anything is written, an archive whose entry list is unsafe or unreadable."""
+    if len(members) > limits.max_files:
+        raise UploadError(f"The archive holds {len(members)} entries; the limit is {limits.max_files}.")
+    unsafe = [_shown(m.filename) for m in members if _unsafe_member(m.filename)]
+    if unsafe:
+        raise UploadError(f"Refused: the archive has entries outside its folder ({', '.join(unsafe[:3])}).")
+    files, folders = set(), set()
+    for m in members:
+        name = m.filename.replace("\\", "/")
+        parts = [p for p in name.split("/") if p not in ("", ".")]
+        if len(name) > limits.max_name or any(len(p.encode("utf-8", "surrogateescape")) > 255 for p in parts):
+            raise UploadError(f"Refused: the entry {_shown(name)} has a name of {len(name)} characters; "
+                              f"the limit is {limits.max_name} (255 bytes per folder or file name).")
+        if m.flag_bits & 0x1:
+            raise UploadError(f"Refused: {_shown(name)} is encrypted; upload an archive without a password.")
+        if m.compress_type not in _METHODS:
+            method = _METHOD_NAMES.get(m.compress_type, f"method {m.compress_type}")
+            raise UploadError(f"Refused: {_shown(name)} is compressed with {method}, which cannot be read here; "
+                              "zip the files again with ordinary (deflate) compression.")
+        key = "/".join(parts)
+        if not key:
+            continue
+        if key in files or (not m.is_dir() and key in folders):
+            raise UploadError(f"Refused: the archive holds {_shown(key)} twice (or as a file and a folder).")
+        (folders if m.is_dir() else files).add(key)
+        folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    clash = sorted(files & folders)
+    if clash:
+        raise UploadError(f"Refused: {_shown(clash[0])} is both a file and a folder in the archive.")
+    total = sum(m.file_size for m in members)
+    if total > limits.max_bytes:
+        raise UploadError(f"The archive unpacks to {total / 1e6:.0f} MB; the limit is {limits.max_bytes / 1e6:.0f} MB.")
+
+
+def _bomb(name: str, written: int, compressed: int) -> UploadError:
+    return UploadError(f"Refused: {_shown(name)} unpacks to more than {written // max(compressed, 1)} times "
+                       "its compressed size, far more than audio compresses (a zip bomb?).")
+
+
+def _unpack_member(handle: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, limits: ZipLimits,
+                   total: int, budget: float) -> int:
+    """Copy one member to ``target``, counting bytes as they come; the new total."""
+    member_budget = max(limits.max_ratio * member.compress_size, RATIO_FREE_MEMBER)
+    written = 0
+    with handle.open(member) as source, target.open("wb") as out:
+        while chunk := source.read(1 << 16):
+            written += len(chunk)
+            if total + written > limits.max_bytes:
+                raise UploadError(f"The archive unpacks to more than {limits.max_bytes / 1e6:.0f} MB, the limit.")
+            if written > member_budget:
+                raise _bomb(member.filename, written, member.compress_size)
+            if total + written > budget:
+                raise UploadError(f"Refused: the archive unpacks to more than {limits.max_ratio:g} times its "
+                                  "size, far more than audio compresses (a zip bomb?).")
+            out.write(chunk)
+    return total + written
+
+
+def import_zip(archive: str | Path, dest: str | Path, *, limits: ZipLimits = ZipLimits()) -> ZipImport:
     """Unpack the audio files of a zip of labelled audio into ``dest``.
 
     Every entry is checked before anything is written: absolute paths, ``..``
-    components (zip-slip) and links are refused, as are archives over
-    ``max_files`` entries or ``max_bytes`` uncompressed.  Non-audio entries are
-    skipped and listed.
+    components (zip-slip), over-long names, duplicates, a name used for a
+    file and a folder, encrypted entries and compression methods that cannot
+    be read are refused, as are archives over the entry limit.  Sizes are
+    counted while unpacking, not taken from the archive's headers: the run
+    stops as soon as the output passes ``limits.max_bytes`` or compresses
+    better than audio can.  Links and non-audio entries are skipped and
+    listed.  On any error ``dest`` is left as empty as it was found.
+
+    Parameters
+    ----------
+    archive : path
+        The uploaded zip.
+    dest : path
+        A folder that does not exist yet or is empty.
+    limits : ZipLimits
+        Sizes and counts the archive must stay within.
 
     Raises
     ------
     UploadError
-        The archive is unreadable, unsafe or over a limit.
+        The archive is unreadable, unsafe or over a limit; the message names
+        the entry and never a server path.
 
     Examples
     --------
@@ -103,48 +231,100 @@ def import_zip(archive: str | Path, dest: str | Path, *, max_files: int = MAX_ZI
     (48, ['notes.txt: not an audio file'])
     """
     dest = Path(dest)
+    if dest.exists() and any(dest.iterdir()):
+        raise ValueError("import_zip needs an empty folder to unpack into.")
     try:
         handle = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as error:
+        size = Path(archive).stat().st_size
+    except zipfile.BadZipFile as error:
         raise UploadError(f"{Path(archive).name} is not a readable zip archive ({error}).") from None
-    with handle:
-        members = handle.infolist()
-        if len(members) > max_files:
-            raise UploadError(f"The archive holds {len(members)} entries; the limit is {max_files}.")
-        unsafe = [m.filename for m in members if _unsafe_member(m.filename)]
-        if unsafe:
-            raise UploadError(f"Refused: the archive has entries outside its folder ({', '.join(unsafe[:3])}).")
-        total = sum(m.file_size for m in members)
-        if total > max_bytes:
-            raise UploadError(f"The archive unpacks to {total / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
-        skipped, count = [], 0
-        for member in members:
-            if member.is_dir():
-                continue
-            if (member.external_attr >> 16) & 0o170000 == 0o120000:
-                skipped.append(f"{member.filename}: symbolic link")
-                continue
-            if PurePosixPath(member.filename).suffix.lower() not in AUDIO_SUFFIXES:
-                skipped.append(f"{member.filename}: not an audio file")
-                continue
-            if member.compress_size and member.file_size / member.compress_size > MAX_COMPRESSION_RATIO:
-                raise UploadError(f"Refused: {member.filename} is compressed {member.file_size // member.compress_size}x"
-                                  " (a zip bomb?).")
-            target = dest / member.filename
-            if not target.resolve().is_relative_to(dest.resolve()):
-                raise UploadError(f"Refused: {member.filename} points outside the upload folder.")
+    except OSError as error:
+        raise UploadError(f"{Path(archive).name} is not a readable zip archive "
+                          f"({error.strerror or type(error).__name__}).") from None
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        with handle:
+            return _unpack(handle, dest, limits, budget=max(limits.max_ratio * size, RATIO_FREE_ARCHIVE))
+    except BaseException:
+        for child in dest.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        raise
+
+
+def _unpack(handle: zipfile.ZipFile, dest: Path, limits: ZipLimits, budget: float) -> ZipImport:
+    members = handle.infolist()
+    _check_members(members, limits)
+    skipped, count, total = [], 0, 0
+    for member in members:
+        if member.is_dir():
+            continue
+        name = member.filename.replace("\\", "/")
+        if (member.external_attr >> 16) & 0o170000 == 0o120000:
+            skipped.append(f"{name}: symbolic link")
+            continue
+        if PurePosixPath(name).suffix.lower() not in AUDIO_SUFFIXES:
+            skipped.append(f"{name}: not an audio file")
+            continue
+        target = dest / name
+        if not target.resolve().is_relative_to(dest.resolve()):
+            raise UploadError(f"Refused: {_shown(name)} points outside the upload folder.")
+        try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with handle.open(member) as source, target.open("wb") as out:
-                    shutil.copyfileobj(source, out, 1 << 20)
-            except (zipfile.BadZipFile, OSError, EOFError) as error:
-                target.unlink(missing_ok=True)
-                skipped.append(f"{member.filename}: damaged entry ({error})")
-                continue
-            count += 1
+            total = _unpack_member(handle, member, target, limits, total, budget)
+        except _DAMAGED as error:
+            target.unlink(missing_ok=True)
+            skipped.append(f"{name}: damaged entry ({str(error).replace(str(dest), '…')[:120]})")
+            continue
+        except OSError as error:  # disk full, a name the file system refuses …
+            raise UploadError(f"Could not unpack {_shown(name)}: {error.strerror or type(error).__name__}.") from None
+        count += 1
     if not count:
         raise UploadError("The archive holds no audio files.")
     return ZipImport(dest, count, skipped)
+
+
+def upload_root() -> Path:
+    """The folder that holds this user's unpacked uploads (``<tmp>/ser-training-<uid>``)."""
+    root = Path(tempfile.gettempdir()) / f"ser-training-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    info = root.lstat()
+    if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+        raise UploadError("The server's folder for uploads is not usable; ask its operator.")
+    return root
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def sweep_stale_uploads(root: str | Path | None = None) -> list[Path]:
+    """Remove unpacked uploads whose process has died (a crash or kill -9 mid-run).
+
+    Each upload folder is named ``upload-<pid>-…``; a folder of a live
+    process is left alone, so concurrent runs and other workers are safe.
+    Called before every unpack, after every run and when the app starts.
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+    """
+    root = Path(root) if root is not None else upload_root()
+    removed = []
+    for folder in root.glob(f"{UPLOAD_PREFIX}*-*"):
+        pid = folder.name[len(UPLOAD_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    if removed:
+        logger.info("removed %d upload folders left by crashed runs", len(removed))
+    return removed
 
 
 def unlabelled_files(folder: Path, corpus: str | None = None) -> list[str]:
@@ -419,12 +599,18 @@ def run_training(
     return TrainingReport(results, best.name, bundle_path, skipped, time.perf_counter() - began, clips)
 
 
-def unpack_upload(archive: str | Path, *, max_files: int = MAX_ZIP_FILES,
-                  max_bytes: int = MAX_ZIP_BYTES) -> ZipImport:
-    """:func:`import_zip` into a fresh temporary folder (the caller removes it)."""
-    folder = Path(tempfile.mkdtemp(prefix="ser-upload-"))
+def unpack_upload(archive: str | Path, *, limits: ZipLimits = ZipLimits(),
+                  root: str | Path | None = None) -> ZipImport:
+    """:func:`import_zip` into a fresh folder under :func:`upload_root`.
+
+    Folders that crashed runs left behind are swept first; call
+    :meth:`ZipImport.remove` when the run is over (it sweeps again).
+    """
+    root = Path(root) if root is not None else upload_root()
+    sweep_stale_uploads(root)
+    folder = Path(tempfile.mkdtemp(prefix=f"{UPLOAD_PREFIX}{os.getpid()}-", dir=root))
     try:
-        return import_zip(archive, folder, max_files=max_files, max_bytes=max_bytes)
+        return import_zip(archive, folder, limits=limits)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -15,7 +15,7 @@ from ser.bundle import BundleError, load_bundle, save_bundle
 from ser.hub import HubUnavailable
 from ser.models import make_classifier
 from ser.training import load_dataset, train_bundle
-from ser.workbench import Cancelled, UploadError, import_zip, run_training, unpack_upload
+from ser.workbench import Cancelled, UploadError, ZipLimits, import_zip, run_training, unpack_upload
 
 RATE = 16000
 
@@ -73,9 +73,9 @@ def test_zip_slip_entries_are_refused(tmp_path, name):
 def test_limits_and_corrupt_uploads(tmp_path):
     many = make_zip(tmp_path / "many.zip", {f"{i}_angry.wav": b"RIFF" for i in range(5)})
     with pytest.raises(UploadError, match="limit is 3"):
-        import_zip(many, tmp_path / "a", max_files=3)
+        import_zip(many, tmp_path / "a", limits=ZipLimits(max_files=3))
     with pytest.raises(UploadError, match="MB"):
-        import_zip(many, tmp_path / "b", max_bytes=10)
+        import_zip(many, tmp_path / "b", limits=ZipLimits(max_bytes=10))
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("big_angry.wav", b"\0" * 5_000_000)
