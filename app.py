@@ -283,7 +283,7 @@ def train_tab() -> None:
     runs: dict[str, threading.Event] = {}  # session -> cancel flag of its running training
     datasets = ROOT.parent / "shared" / "datasets"
 
-    def train(folder, upload, emotions, features, models, search, epochs, name,
+    def train(folder, upload, emotions, features, models, search, epochs, name, speaker_pattern,
               request: gr.Request, progress=gr.Progress()):
         if not models:
             raise gr.Error("Choose at least one model.")
@@ -301,6 +301,7 @@ def train_tab() -> None:
             report = run_training(corpora, models=models, features=features, emotions=emotions or None,
                                   search=None if search == "none" else search, epochs=int(epochs), name=name,
                                   out=MODELS / name, cancel=cancel, skipped=skipped,
+                                  speaker_pattern=(speaker_pattern or "").strip() or None,
                                   progress=lambda f, message: progress(f, desc=message))
         except Cancelled as stopped:
             raise gr.Error(str(stopped)) from None
@@ -360,6 +361,10 @@ def train_tab() -> None:
                 with gr.Row():
                     search = gr.Radio(["none", "grid", "random"], value="none", label="Parameter search")
                     epochs = gr.Slider(2, 100, value=30, step=1, label="Deep models: most epochs")
+                speaker_pattern = gr.Textbox(
+                    label="Speaker in file names (optional regex with (?P<speaker>…), e.g. spk(?P<speaker>\\d+)_)",
+                    placeholder="files whose names give no speaker: a speakers.csv (file,speaker) in the zip "
+                                "or this; else scored on a random split")
                 name = gr.Textbox("my-model", label="Bundle name")
                 with gr.Row():
                     start = gr.Button("Train", variant="primary")
@@ -380,7 +385,7 @@ def train_tab() -> None:
                 push_button = gr.Button("Push the saved bundle")
                 pull_button = gr.Button("Pull by repo id")
             hub_status = gr.Markdown()
-        start.click(train, [folder, upload, emotions, features, models, search, epochs, name],
+        start.click(train, [folder, upload, emotions, features, models, search, epochs, name, speaker_pattern],
                           [summary, comparison, confusion, report, curves, bundle], api_name="train")
         cancel.click(stop, None, None, api_name="cancel_training")
         push_button.click(push, [bundle, repo, token], [hub_status], api_name="push_bundle")

@@ -63,7 +63,8 @@ def _dataset(args):
 
     corpora = _corpus_args(args.corpus) if args.corpus else [
         ("ravdess", DATASETS / "ravdess"), ("emodb", DATASETS / "emodb")]
-    return load_dataset(corpora, args.features, emotions=_emotions(args.emotions), progress=_progress)
+    return load_dataset(corpora, args.features, emotions=_emotions(args.emotions),
+                        speaker_pattern=args.speaker_pattern, progress=_progress)
 
 
 def _estimator(args):
@@ -85,7 +86,8 @@ def cmd_workbench(args, models: list[str]) -> int:
         report = run_training(corpora, models=models, features=args.features,
                               sequence_features=args.sequence_features, emotions=_emotions(args.emotions),
                               search=args.search, n_iter=args.n_iter, epochs=args.epochs, name=args.name,
-                              out=out, progress=_progress, skipped=upload.skipped if upload else ())
+                              out=out, progress=_progress, skipped=upload.skipped if upload else (),
+                              speaker_pattern=args.speaker_pattern)
     finally:
         if upload:
             upload.remove()
@@ -192,6 +194,10 @@ def main(argv=None) -> int:
                             "or a deep model (cnn1d, cnn2d, lstm, cnn_lstm); train takes several, "
                             "comma-separated, compares them and saves the best")
         p.add_argument("--emotions", help="comma-separated subset of emotions")
+        p.add_argument("--speaker-pattern", metavar="REGEX",
+                       help="speaker of files whose names give none (custom layout), e.g. "
+                            "'(?P<speaker>spk\\d+)_'; a speakers.csv (file,speaker) in the folder wins; "
+                            "without either such files are scored on a random split")
         p.set_defaults(run=run)
     p = sub.choices["train"]
     p.add_argument("--name", default="model")

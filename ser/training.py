@@ -13,11 +13,13 @@ The recipe behind the default model, and behind every score we report:
 
 from __future__ import annotations
 
+import csv
 import platform
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, Sequence
 
 import numpy as np
@@ -27,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from .audio import AudioError, load_audio
 from .bundle import ModelBundle
 from .corpora import Utterance, read_corpus
-from .evaluation import Evaluation, random_folds, score, speaker_folds
+from .evaluation import Evaluation, evaluation_folds, random_folds, score, speakers_unknown, unknown_speaker
 from .features import FeatureCache, extract_features, parse_feature_set
 from .models import LateFusionClassifier, make_classifier, restrict_proba
 
@@ -35,6 +37,8 @@ DEFAULT_FEATURES = "whisper-tiny+whisper-base+egemaps"
 DEFAULT_C = 0.3
 GENDER_ESTIMATOR = make_classifier("logreg", C=0.01)
 Progress = Callable[[float, str], None]
+# Who speaks in each file of a custom layout, inside the folder or zip (columns file, speaker).
+SPEAKERS_CSV = "speakers.csv"
 
 
 @dataclass
@@ -62,17 +66,22 @@ def load_dataset(
     *,
     emotions: Sequence[str] | None = None,
     cache: FeatureCache | bool = True,
+    speaker_pattern: str | None = None,
     progress: Progress | None = None,
 ) -> Dataset:
     """Read corpora (``[(name or None, folder), …]``) or utterances and extract features.
 
-    Files that cannot be decoded are skipped and listed in ``skipped``.
+    Files that cannot be decoded are skipped and listed in ``skipped``.  Files
+    whose corpus naming has no speaker (the custom layout) take theirs from a
+    :data:`SPEAKERS_CSV` in the folder, else from ``speaker_pattern`` (see
+    :func:`assign_speakers`); the rest are scored on a random split, labelled so.
     """
     parse_feature_set(feature_set)
     if corpora and isinstance(corpora[0], Utterance):
         items = list(corpora)
     else:
-        items = [u for name, root in corpora for u in read_corpus(root, name)]
+        items = [u for name, root in corpora
+                 for u in assign_speakers(list(read_corpus(root, name)), root, speaker_pattern)]
     if emotions:
         items = [u for u in items if u.emotion in set(emotions)]
     if not items:
@@ -93,10 +102,66 @@ def load_dataset(
     return Dataset(
         X=np.vstack(rows), emotion=np.array([u.emotion for u in kept]),
         gender=np.array([u.gender or "unknown" for u in kept]),
-        speaker=np.array([u.speaker or f"file-{i}" for i, u in enumerate(kept)]),
+        speaker=np.array([u.speaker or unknown_speaker(i) for i, u in enumerate(kept)]),
         corpus=np.array([u.corpus for u in kept]), paths=[u.path for u in kept],
         feature_set=feature_set, skipped=skipped,
     )
+
+
+def assign_speakers(items: list[Utterance], root: str | Path, pattern: str | None = None) -> list[Utterance]:
+    """Speakers for the utterances whose corpus naming has none.
+
+    A :data:`SPEAKERS_CSV` anywhere under ``root`` (columns ``file``,
+    ``speaker``; ``file`` relative to the table's folder, or a bare file
+    name) comes first; else ``pattern``, a regular expression with a named
+    group ``speaker``, searched in each path relative to ``root``.  Speakers
+    are prefixed with the corpus name; files neither names stay unknown.
+
+    Examples
+    --------
+    >>> items = assign_speakers(list(read_corpus("takes")), "takes",
+    ...                         r"(?P<speaker>spk\d+)_")      # doctest: +SKIP
+    >>> items[0].speaker                                      # doctest: +SKIP
+    'custom-spk01'
+    """
+    root = Path(root)
+    regex = None
+    if pattern:
+        try:
+            regex = re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"The speaker pattern {pattern!r} is not a regular expression: {error}.") from None
+        if "speaker" not in regex.groupindex:
+            raise ValueError("The speaker pattern needs a named group, e.g. (?P<speaker>spk\\d+)_.")
+    table = _speaker_table(root) if any(u.speaker is None for u in items) else {}
+    out, matched = [], 0
+    for item in items:
+        speaker = None
+        if item.speaker is None:
+            relative = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else item.path.name
+            speaker = table.get(relative) or table.get(item.path.name)
+            found = regex.search(relative) if regex and not speaker else None
+            speaker = speaker or (found.group("speaker") if found else None)
+            matched += found is not None
+        out.append(replace(item, speaker=f"{item.corpus}-{speaker}") if speaker else item)
+    if regex and not matched and not table and any(u.speaker is None for u in items):
+        raise ValueError(f"The speaker pattern {pattern!r} matches none of the files under {root.name}.")
+    return out
+
+
+def _speaker_table(root: Path) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for found in sorted(root.rglob(SPEAKERS_CSV)):
+        with found.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            if not {"file", "speaker"} <= set(reader.fieldnames or ()):
+                raise ValueError(f"{SPEAKERS_CSV} needs the columns file and speaker (one row per clip).")
+            for row in reader:
+                file, speaker = (row["file"] or "").strip(), (row["speaker"] or "").strip()
+                if file and speaker:
+                    path = (found.parent.relative_to(root) / file).as_posix()
+                    table[path.removeprefix("./")] = table[PurePosixPath(file).name] = speaker
+    return table
 
 
 def default_estimator(feature_set: str = DEFAULT_FEATURES, C: float = DEFAULT_C):
@@ -156,7 +221,7 @@ def evaluate_corpus(
     if random_split:
         folds, protocol = random_folds(y)
     else:
-        folds, protocol = speaker_folds(data.speaker[own], corpus)
+        folds, protocol = evaluation_folds(data.speaker[own], y, corpus)
     if len(others):
         protocol += f"; training folds also hold all of {', '.join(sorted(set(data.corpus[others])))}"
     predictions = np.empty(len(own), dtype=object)
@@ -212,7 +277,7 @@ def train_bundle(
     train_seconds = time.perf_counter() - start
     info = {
         "corpora": {c: int((data.corpus == c).sum()) for c in corpora},
-        "speakers": int(len(set(data.speaker))),
+        "speakers": int(len(set(data.speaker[~speakers_unknown(data.speaker)]))),
         "estimator": type(estimator).__name__,
         "train_seconds": round(train_seconds, 2),
         "trained_on": f"{date.today().isoformat()}, {platform.machine()}, Python {platform.python_version()}",
@@ -226,6 +291,8 @@ def train_bundle(
 
 def model_card(bundle: ModelBundle) -> str:
     """A Markdown model card (Hugging Face style front matter) for ``bundle``."""
+    emotion_metrics = {c: m for c, m in bundle.metrics.items() if c != "gender"}
+    independent = all("speaker-independent" in m["protocol"] for m in emotion_metrics.values())
     lines = [
         "---", "library_name: sklearn", "tags: [speech-emotion-recognition, audio-classification]",
         "license: cc-by-nc-sa-4.0", "---", "", f"# {bundle.name}", "",
@@ -240,10 +307,9 @@ def model_card(bundle: ModelBundle) -> str:
         f"- **Training data**: " + ", ".join(f"{c} ({n} clips)" for c, n in bundle.info.get("corpora", {}).items()),
         f"- **Trained**: {bundle.info.get('trained_on')}; fit took {bundle.info.get('train_seconds')} s",
         "- **Format**: arrays in `weights.safetensors` (or allow-listed `skops`), no pickle", "",
-        "## Speaker-independent results", "",
+        "## Speaker-independent results" if independent else "## Cross-validated results (see each protocol)", "",
         "| corpus | classes | UA | WA | protocol |", "|---|---|---|---|---|",
     ]
-    emotion_metrics = {c: m for c, m in bundle.metrics.items() if c != "gender"}
     for corpus, m in emotion_metrics.items():
         lines.append(f"| {corpus} | {len(m['labels'])} | {m['ua']:.3f} | {m['wa']:.3f} | {m['protocol']} |")
     lines += ["", "UA = mean per-class recall; WA = accuracy. Each corpus is scored over its own label set.", ""]

@@ -29,14 +29,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score
-from sklearn.model_selection import GroupKFold, ParameterGrid, ParameterSampler
+from sklearn.model_selection import ParameterGrid, ParameterSampler
 
 from .bundle import save_bundle
 from .corpora import AUDIO_SUFFIXES, read_corpus
-from .evaluation import Evaluation
+from .evaluation import Evaluation, search_folds
 from .features import SEQUENCE_SHAPES, parse_feature_set
 from .models import CLASSIFIERS, make_classifier
-from .training import Dataset, default_estimator, evaluate_corpus, fit, load_dataset, model_card, train_bundle
+from .training import (SPEAKERS_CSV, Dataset, default_estimator, evaluate_corpus, fit, load_dataset, model_card,
+                       train_bundle)
 
 Progress = Callable[[float, str], None]
 logger = logging.getLogger(__name__)
@@ -262,7 +263,8 @@ def _unpack(handle: zipfile.ZipFile, dest: Path, limits: ZipLimits, budget: floa
         if (member.external_attr >> 16) & 0o170000 == 0o120000:
             skipped.append(f"{name}: symbolic link")
             continue
-        if PurePosixPath(name).suffix.lower() not in AUDIO_SUFFIXES:
+        table = PurePosixPath(name).name == SPEAKERS_CSV  # who speaks in each file, read by ser.training
+        if PurePosixPath(name).suffix.lower() not in AUDIO_SUFFIXES and not table:
             skipped.append(f"{name}: not an audio file")
             continue
         target = dest / name
@@ -277,7 +279,7 @@ def _unpack(handle: zipfile.ZipFile, dest: Path, limits: ZipLimits, budget: floa
             continue
         except OSError as error:  # disk full, a name the file system refuses …
             raise UploadError(f"Could not unpack {_shown(name)}: {error.strerror or type(error).__name__}.") from None
-        count += 1
+        count += not table
     if not count:
         raise UploadError("The archive holds no audio files.")
     return ZipImport(dest, count, skipped)
@@ -379,8 +381,9 @@ def search_space(name: str) -> dict[str, list]:
 @dataclass
 class SearchResult:
     best_params: dict
-    best_score: float  # mean UA over speaker-grouped validation folds
+    best_score: float  # mean UA over the validation folds of ``protocol``
     candidates: list[dict]  # {"params", "ua", "seconds"} per candidate
+    protocol: str = ""  # how the validation folds were drawn (ser.evaluation.search_folds)
 
 
 def search_model(estimator, data: Dataset, space: dict[str, list], *, kind: str = "grid",
@@ -390,16 +393,15 @@ def search_model(estimator, data: Dataset, space: dict[str, list], *, kind: str 
 
     Like ``GridSearchCV(cv=GroupKFold(...), scoring="balanced_accuracy")``
     with speakers as groups, but one candidate at a time so a run reports
-    progress and can be cancelled between candidates.
+    progress and can be cancelled between candidates.  Clips of unknown
+    speakers are split at random, as in the final scores
+    (:func:`ser.evaluation.search_folds`).
     """
     if kind not in {"grid", "random"}:
         raise ValueError(f"Unknown search {kind!r}; use grid or random.")
     candidates = list(ParameterGrid(space) if kind == "grid"
                       else ParameterSampler(space, n_iter=n_iter, random_state=seed))
-    n_folds = min(n_folds, len(set(data.speaker)))
-    if n_folds < 2:
-        raise ValueError("Searching parameters needs at least two speakers.")
-    splits = list(GroupKFold(n_splits=n_folds).split(data.X, data.emotion, groups=data.speaker))
+    splits, protocol = search_folds(data.speaker, data.emotion, n_folds, seed)
     results = []
     for i, params in enumerate(candidates):
         start = time.perf_counter()
@@ -419,7 +421,7 @@ def search_model(estimator, data: Dataset, space: dict[str, list], *, kind: str 
     if not usable:
         raise ValueError("No parameter candidate could be trained on this data.")
     best = max(usable, key=lambda r: r["ua"])
-    return SearchResult(best["params"], best["ua"], results)
+    return SearchResult(best["params"], best["ua"], results, protocol)
 
 
 # -- the run -----------------------------------------------------------------------
@@ -468,10 +470,12 @@ class TrainingReport:
         for r in sorted(self.results, key=lambda r: -r.ua):
             lines.append(f"| {r.name}{' (best)' if r.name == self.best else ''} | {r.feature_set} | {r.ua:.3f}"
                          f" | {r.wa:.3f} | {r.fit_seconds:.1f} | {r.predict_ms:.2f} |")
-        lines += ["", "UA/WA: speaker-independent folds, mean over corpora ("
-                  + "; ".join(e.protocol for e in self.results[0].evaluations.values()) + ")."]
-        if any(r.search for r in self.results):
-            lines.append("Parameters were searched on folds of whole speakers drawn from the same data, "
+        protocols = [e.protocol for e in self.results[0].evaluations.values()]
+        kind = "speaker-independent folds" if all("speaker-independent" in p for p in protocols) else "cross-validation"
+        lines += ["", f"UA/WA: {kind}, mean over corpora (" + "; ".join(protocols) + ")."]
+        searched = next((r.search for r in self.results if r.search), None)
+        if searched:
+            lines.append(f"Parameters were searched on {searched.protocol} drawn from the same data, "
                          "so the scores of searched models are slightly optimistic.")
         if self.bundle_path:
             lines.append(f"Saved **{self.best}** as `{self.bundle_path}` in {self.seconds:.0f} s.")
@@ -504,6 +508,7 @@ def run_training(
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
     skipped: Sequence[str] = (),
+    speaker_pattern: str | None = None,
 ) -> TrainingReport:
     """Compare ``models`` speaker-independently, then train the best one and save it.
 
@@ -522,6 +527,11 @@ def run_training(
         Bundle folder for the best model; ``None`` saves nothing.
     cancel : threading.Event, optional
         Set it to stop the run at the next progress report (raises :class:`Cancelled`).
+    speaker_pattern : str, optional
+        For files whose names give no speaker: a regular expression with a
+        group ``(?P<speaker>…)`` (a ``speakers.csv`` in the folder wins; see
+        :func:`ser.training.assign_speakers`).  Without either, such files
+        are scored on a seeded random split, labelled "speakers unknown".
 
     Examples
     --------
@@ -547,7 +557,7 @@ def run_training(
     distinct = list(dict.fromkeys(feature_sets.values()))
     share = 0.3 / len(distinct)
     for i, fs in enumerate(distinct):
-        datasets[fs] = load_dataset(corpora, fs, emotions=emotions,
+        datasets[fs] = load_dataset(corpora, fs, emotions=emotions, speaker_pattern=speaker_pattern,
                                     progress=_checked(progress, cancel, i * share, share))
     for data in datasets.values():
         skipped += [f"{p.name}: {why}" for p, why in data.skipped]

@@ -63,3 +63,86 @@ def test_default_recipe_meets_the_targets(ravdess, emodb):
     scores = {c: evaluate_corpus(default_estimator(), data, c).ua for c in ("ravdess", "emodb")}
     assert scores["ravdess"] >= 0.72, scores
     assert scores["emodb"] >= 0.80, scores
+
+
+RAVDESS_CODES = {"neutral": "01", "happy": "03", "sad": "04", "angry": "05"}
+
+
+@pytest.fixture(scope="module")
+def takes(ravdess, tmp_path_factory):
+    """The custom layout a user zips: emotion folders of ``take_NNN.wav``, no speaker in any name.
+
+    Ten RAVDESS clips per emotion (actors 1-10, one each, both statements),
+    renamed so nothing but the folder says what they are.
+    """
+    folder = tmp_path_factory.mktemp("takes")
+    number = 0
+    for emotion, code in RAVDESS_CODES.items():
+        (folder / emotion).mkdir()
+        for actor in range(1, 11):
+            source = ravdess / f"Actor_{actor:02d}" / f"03-01-{code}-01-{1 + actor % 2:02d}-01-{actor:02d}.flac"
+            number += 1
+            (folder / emotion / f"take_{number:03d}.wav").symlink_to(source)
+    return folder
+
+
+def test_unknown_speakers_get_an_honest_random_split(takes):
+    """Today each file was its own "speaker" and sorted names made each fold one emotion: UA 0.150."""
+    from ser.workbench import run_training
+
+    report = run_training([(None, takes)], models=["logreg"], features="egemaps", search="grid")
+    result = report.results[0]
+    protocol = result.evaluations["custom"].protocol
+    assert "random split" in protocol and "speakers unknown" in protocol, protocol
+    assert "speaker-independent" not in report.summary()
+    assert result.ua > 0.4, result.ua  # chance is 0.25; 0.500 measured (0.150 before)
+    assert "speakers unknown" in result.search.protocol  # the search uses the same kind of folds
+    assert abs(result.search.best_score - result.ua) < 0.2
+
+
+def test_a_speaker_pattern_or_speakers_csv_gives_speaker_folds(takes, tmp_path):
+    from ser.training import load_dataset
+
+    with_csv = tmp_path / "with_csv"
+    with_csv.mkdir()
+    for path in takes.rglob("*.wav"):
+        (with_csv / path.parent.name).mkdir(exist_ok=True)
+        (with_csv / path.relative_to(takes)).symlink_to(path.resolve())
+    rows = ["file,speaker"] + [f"{p.relative_to(takes).as_posix()},{p.resolve().name[-7:-5]}"
+                               for p in sorted(takes.rglob("*.wav"))]
+    (with_csv / "speakers.csv").write_text("\n".join(rows) + "\n")
+    data = load_dataset([(None, with_csv)], "egemaps")
+    assert len(set(data.speaker)) == 10
+    result = evaluate_corpus(default_estimator("egemaps"), data, "custom")
+    assert "speaker-independent" in result.protocol and "leave-one-speaker-out" in result.protocol
+
+    named = tmp_path / "named"
+    for path in sorted(takes.rglob("*.wav")):
+        target = named / path.parent.name / f"spk{path.resolve().name[-7:-5]}_{path.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(path.resolve())
+    data = load_dataset([(None, named)], "egemaps", speaker_pattern=r"spk(?P<speaker>\d+)_")
+    assert sorted(set(data.speaker)) == sorted({f"custom-{a:02d}" for a in range(1, 11)})
+    with pytest.raises(ValueError, match="named group"):
+        load_dataset([(None, named)], "egemaps", speaker_pattern=r"spk(\d+)_")
+
+
+def test_speakers_csv_in_an_uploaded_zip_is_kept_and_used(takes, tmp_path):
+    import zipfile
+
+    from ser.training import SPEAKERS_CSV
+    from ser.workbench import unpack_upload
+
+    archive = tmp_path / "takes.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in sorted(takes.rglob("*.wav")):
+            z.write(path.resolve(), f"session/{path.relative_to(takes).as_posix()}")
+        z.writestr(f"session/{SPEAKERS_CSV}", "file,speaker\n" + "".join(
+            f"{p.relative_to(takes).as_posix()},actor{p.resolve().name[-7:-5]}\n" for p in sorted(takes.rglob("*.wav"))))
+    upload = unpack_upload(archive)
+    try:
+        assert upload.audio_files == 40 and not any(SPEAKERS_CSV in s for s in upload.skipped)
+        data = load_dataset([(None, upload.folder)], "egemaps")
+    finally:
+        upload.remove()
+    assert sorted(set(data.speaker)) == [f"custom-actor{a:02d}" for a in range(1, 11)]
