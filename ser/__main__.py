@@ -12,6 +12,11 @@ from .bundle import BundleError
 from .hub import HubUnavailable
 
 DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
+DEFAULT_CORPORA = ("ravdess", "emodb", "ased")
+
+
+def _default_corpora() -> list[tuple[str, Path]]:
+    return [(name, DATASETS / name) for name in DEFAULT_CORPORA if (DATASETS / name).is_dir()]
 
 
 def _corpus_args(values: list[str]) -> list[tuple[str | None, Path]]:
@@ -61,8 +66,7 @@ def cmd_recognize(args) -> int:
 def _dataset(args):
     from .training import load_dataset
 
-    corpora = _corpus_args(args.corpus) if args.corpus else [
-        ("ravdess", DATASETS / "ravdess"), ("emodb", DATASETS / "emodb")]
+    corpora = _corpus_args(args.corpus) if args.corpus else _default_corpora()
     return load_dataset(corpora, args.features, emotions=_emotions(args.emotions),
                         speaker_pattern=args.speaker_pattern, progress=_progress)
 
@@ -80,8 +84,8 @@ def cmd_workbench(args, models: list[str]) -> int:
 
     upload = unpack_upload(args.zip) if args.zip else None
     try:
-        corpora = [(None, upload.folder)] if upload else (_corpus_args(args.corpus) if args.corpus else [
-            ("ravdess", DATASETS / "ravdess"), ("emodb", DATASETS / "emodb")])
+        corpora = [(None, upload.folder)] if upload else (_corpus_args(args.corpus) if args.corpus
+                                                          else _default_corpora())
         out = DEFAULT_MODEL if args.default else Path(args.out or Path("models") / args.name)
         report = run_training(corpora, models=models, features=args.features,
                               sequence_features=args.sequence_features, emotions=_emotions(args.emotions),
@@ -120,17 +124,41 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _evaluation_json(r) -> dict:
+    return {"ua": r.ua, "wa": r.wa, "recall": r.recall, "precision": r.precision, "f1": r.f1,
+            "predicted_share": r.predicted_share, "ece": r.ece, "support": r.support,
+            "confusion": r.confusion, "labels": r.labels, "protocol": r.protocol}
+
+
+def cmd_cross_corpus(args) -> int:
+    from .training import cross_corpus, load_dataset
+
+    emotions = _emotions(args.emotions)
+    train = load_dataset(_corpus_args(args.train), args.features, emotions=emotions, progress=_progress)
+    test = load_dataset(_corpus_args([args.test]), args.features, emotions=emotions, progress=_progress)
+    result = cross_corpus(_estimator(args), train, test, calibration=not args.no_calibration)
+    if args.json:
+        print(json.dumps({**_evaluation_json(result), **result.extra}, indent=1))
+    else:
+        print(result.report())
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from .training import evaluate_corpus
 
+    if args.train or args.test:
+        if not (args.train and args.test) or args.corpus:
+            raise ValueError("Cross-corpus evaluation takes --train (one or more) and one --test, "
+                             "and no --corpus.")
+        return cmd_cross_corpus(args)
     data = _dataset(args)
     results = {c: evaluate_corpus(_estimator(args), data, c, random_split=args.random_split,
-                                  target=args.target, progress=_progress)
+                                  target=args.target, calibration=not args.no_calibration,
+                                  progress=_progress)
                for c in sorted(set(data.corpus))}
     if args.json:
-        print(json.dumps({c: {"ua": r.ua, "wa": r.wa, "recall": r.recall, "precision": r.precision,
-                              "f1": r.f1, "confusion": r.confusion, "labels": r.labels,
-                              "protocol": r.protocol} for c, r in results.items()}, indent=1))
+        print(json.dumps({c: _evaluation_json(r) for c, r in results.items()}, indent=1))
     else:
         for r in results.values():
             print(r.report(), end="\n\n")
@@ -182,12 +210,13 @@ def main(argv=None) -> int:
     p.set_defaults(run=cmd_recognize)
 
     for name, run, helptext in (("train", cmd_train, "train a model bundle"),
-                                ("evaluate", cmd_evaluate, "speaker-independent cross-validation")):
+                                ("evaluate", cmd_evaluate, "speaker-independent cross-validation, or "
+                                 "cross-corpus with --train/--test")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--corpus", action="append", metavar="NAME=PATH",
-                       help="corpus folder, repeatable; NAME in ravdess, emodb, tess, savee, cremad,"
+                       help="corpus folder, repeatable; NAME in ravdess, emodb, ased, tess, savee, cremad,"
                             " custom (auto-detected if omitted). Default: ../shared/datasets")
-        p.add_argument("--features", default="whisper-tiny+whisper-base+egemaps")
+        p.add_argument("--features", help="feature set, names joined by '+' (default: the default recipe's)")
         p.add_argument("--model", default="default",
                        help="default (late-fusion logistic regression), a zoo name (logreg, svc, "
                             "random_forest, gradient_boosting, knn, mlp, bagging, adaboost, decision_tree) "
@@ -212,6 +241,12 @@ def main(argv=None) -> int:
                    "logmel-seq or whisper-tiny-seq (default: logmel-seq for cnn2d, else whisper-tiny-seq)")
     p.add_argument("--epochs", type=int, help="most epochs of a deep model (early stopping ends sooner)")
     p = sub.choices["evaluate"]
+    p.add_argument("--train", action="append", metavar="NAME=PATH",
+                   help="cross-corpus: a training corpus, repeatable (needs --test)")
+    p.add_argument("--test", metavar="NAME=PATH",
+                   help="cross-corpus: the corpus to score, none of whose speakers are trained on")
+    p.add_argument("--no-calibration", action="store_true",
+                   help="skip temperature scaling on held-out training speakers")
     p.add_argument("--json", action="store_true")
     p.add_argument("--target", choices=["emotion", "gender"], default="emotion")
     p.add_argument("--random-split", action="store_true",
@@ -243,6 +278,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.argv = argv
     try:
+        if args.command in ("train", "evaluate") and not args.features:
+            from .training import DEFAULT_FEATURES
+
+            args.features = DEFAULT_FEATURES
         return args.run(args)
     except (AudioError, BundleError, HubUnavailable, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

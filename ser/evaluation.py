@@ -18,6 +18,11 @@ from sklearn.model_selection import GroupKFold, StratifiedGroupKFold, Stratified
 
 RANDOM_SPLIT = "random"
 UNKNOWN_SPEAKER = "unknown"
+# EmoBox's speaker-independent RAVDESS folds (test actors of each fold), so our
+# RAVDESS numbers sit beside the published ones.
+EMOBOX_RAVDESS_FOLDS = ((1, 11, 20, 21), (4, 10, 12, 14), (8, 9, 19, 23), (3, 5, 7, 24), (2, 15, 16, 18),
+                        (6, 13, 17, 22))
+ECE_BINS = 10
 
 
 @dataclass
@@ -34,6 +39,8 @@ class Evaluation:
     f1: dict[str, float]
     support: dict[str, int]
     n_folds: int
+    predicted_share: dict[str, float] = field(default_factory=dict)  # how often each label is answered
+    ece: float | None = None  # expected calibration error of the top-class confidence, 10 bins
     fit_seconds: float = 0.0
     predict_seconds: float = 0.0
     extra: dict = field(default_factory=dict)
@@ -43,28 +50,39 @@ class Evaluation:
 
     def report(self) -> str:
         """A plain-text per-class report, like scikit-learn's."""
-        lines = [f"{self.protocol}", f"UA {self.ua:.3f}   WA {self.wa:.3f}", "",
-                 f"{'':>10} precision  recall      f1  support"]
+        ece = f"   ECE {self.ece:.3f}" if self.ece is not None else ""
+        lines = [f"{self.protocol}", f"UA {self.ua:.3f}   WA {self.wa:.3f}{ece}", "",
+                 f"{'':>10} precision  recall      f1  support  answered"]
         for label in self.labels:
             lines.append(f"{label:>10} {self.precision[label]:9.3f} {self.recall[label]:7.3f}"
-                         f" {self.f1[label]:7.3f} {self.support[label]:8d}")
+                         f" {self.f1[label]:7.3f} {self.support[label]:8d}"
+                         f" {self.predicted_share.get(label, 0.0):9.1%}")
         return "\n".join(lines)
 
 
 def speaker_folds(speakers: Sequence[str], corpus: str | None = None) -> tuple[list[np.ndarray], str]:
     """Test-index folds that keep each speaker in exactly one fold.
 
-    RAVDESS: 6 folds of 4 actors (01-04, 05-08, …); other corpora with at most
-    12 speakers (EMO-DB, SAVEE, TESS): leave one speaker out; larger ones: 6
-    folds of consecutive speakers.
+    RAVDESS with all 24 actors: EmoBox's six folds of four actors
+    (:data:`EMOBOX_RAVDESS_FOLDS`), other RAVDESS subsets 6 folds of
+    consecutive actors; corpora with at most 12 speakers (EMO-DB, SAVEE,
+    TESS): leave one speaker out; larger ones (ASED, CREMA-D): 5 folds, speakers
+    sorted by id, fold = position mod 5.
     """
     speakers = np.asarray(speakers)
     unique = sorted(set(speakers))
     if len(unique) < 2:
         raise ValueError("Speaker-independent evaluation needs at least two speakers.")
-    if corpus == "ravdess" or len(unique) > 12:
+    emobox = [[f"ravdess-{a:02d}" for a in fold] for fold in EMOBOX_RAVDESS_FOLDS]
+    if corpus == "ravdess" and unique == sorted(sum(emobox, [])):
+        groups = [np.array(g) for g in emobox]
+        protocol = "speaker-independent, EmoBox's 6 folds of 4 actors"
+    elif corpus == "ravdess":
         groups = np.array_split(np.array(unique), min(6, len(unique)))
         protocol = f"speaker-independent, {len(groups)} folds of whole speakers"
+    elif len(unique) > 12:
+        groups = [np.array(unique[k::5]) for k in range(5)]
+        protocol = "speaker-independent, 5 folds of whole speakers (sorted ids, fold = position mod 5)"
     else:
         groups = [np.array([s]) for s in unique]
         protocol = f"speaker-independent, leave-one-speaker-out ({len(unique)} folds)"
@@ -130,9 +148,43 @@ def search_folds(speakers: Sequence[str], labels: Sequence[str], n_folds: int = 
     return list(splitter.split(speakers, labels, groups=speakers)), protocol
 
 
+def reliability(confidence: Sequence[float], correct: Sequence[bool], n_bins: int = ECE_BINS) -> list[dict]:
+    """Equal-width confidence bins: count, mean confidence and accuracy of each.
+
+    Empty bins are kept (count 0) so diagrams line up.
+    """
+    confidence, correct = np.asarray(confidence, dtype=float), np.asarray(correct, dtype=float)
+    which = np.clip((confidence * n_bins).astype(int), 0, n_bins - 1)
+    bins = []
+    for b in range(n_bins):
+        inside = which == b
+        bins.append({"low": b / n_bins, "high": (b + 1) / n_bins, "count": int(inside.sum()),
+                     "confidence": float(confidence[inside].mean()) if inside.any() else None,
+                     "accuracy": float(correct[inside].mean()) if inside.any() else None})
+    return bins
+
+
+def expected_calibration_error(confidence: Sequence[float], correct: Sequence[bool],
+                               n_bins: int = ECE_BINS) -> float:
+    """ECE: the count-weighted mean gap between confidence and accuracy over equal-width bins.
+
+    Examples
+    --------
+    >>> expected_calibration_error([0.9, 0.9, 0.6, 0.6], [True, False, True, True])
+    0.4
+    """
+    bins = reliability(confidence, correct, n_bins)
+    total = sum(b["count"] for b in bins)
+    return float(sum(b["count"] * abs(b["confidence"] - b["accuracy"]) for b in bins if b["count"]) / total)
+
+
 def score(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str], protocol: str,
-          n_folds: int = 1) -> Evaluation:
-    """UA, WA, confusion matrix and per-class precision/recall/F1."""
+          n_folds: int = 1, confidence: Sequence[float] | None = None) -> Evaluation:
+    """UA, WA, confusion matrix, per-class precision/recall/F1 and share of each answer.
+
+    With ``confidence`` (the probability of each predicted label) the result
+    also holds the expected calibration error.
+    """
     labels = list(labels)
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -150,6 +202,8 @@ def score(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str], p
         f1=dict(zip(labels, map(float, f1))),
         support=dict(zip(labels, map(int, support))),
         n_folds=n_folds,
+        predicted_share={label: float((y_pred == label).mean()) for label in labels},
+        ece=None if confidence is None else expected_calibration_error(confidence, y_true == y_pred),
     )
 
 

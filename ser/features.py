@@ -12,6 +12,9 @@ Feature sets (combine with ``+``, e.g. ``"whisper-tiny+whisper-base"``):
 ``whisper-tiny``, ``whisper-base``
     Mean and standard deviation over time of the Whisper encoder's output
     states (bundled tiny.en: 2 x 384; bundled multilingual base: 2 x 512).
+``<name>-ln``
+    Any of the above on loudness-normalised input (:func:`normalize_loudness`),
+    e.g. ``whisper-base-ln``: a clip's level no longer moves its features.
 
 Every extractor takes mono float32 audio at 16 kHz (see :mod:`ser.audio`).
 """
@@ -52,6 +55,57 @@ def librosa_means(samples: np.ndarray) -> np.ndarray:
         librosa.feature.tonnetz(y=librosa.effects.harmonic(samples), sr=SAMPLE_RATE),
     ]
     return np.concatenate([p.mean(axis=1) for p in parts]).astype(np.float32)
+
+
+LOUDNESS_TARGET_DBFS = -26.0
+
+
+def active_power(samples: np.ndarray, *, frame_seconds: float = 0.02, active_range_db: float = 30.0) -> float:
+    """Mean power of the 20 ms frames within ``active_range_db`` of the loudest one.
+
+    The level of the speech itself: leading silence and pauses do not lower it.
+    """
+    samples = np.asarray(samples, dtype=np.float64)
+    step = max(1, int(frame_seconds * SAMPLE_RATE))
+    count = max(1, len(samples) // step)
+    power = np.mean(samples[: count * step].reshape(count, -1) ** 2, axis=1) if len(samples) else np.zeros(1)
+    return float(power[power >= power.max() * 10 ** (-active_range_db / 10)].mean())
+
+
+def normalize_loudness(samples: np.ndarray, *, target_dbfs: float = LOUDNESS_TARGET_DBFS,
+                       peak_limit: float = 0.99) -> np.ndarray:
+    """Scale a clip so its active speech (:func:`active_power`) has RMS ``target_dbfs``.
+
+    The gain is capped so the peak stays at or below ``peak_limit`` (no
+    clipping is added).  A silent clip is returned unchanged.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray, shape (n,)
+        Mono float32 audio.
+
+    Examples
+    --------
+    >>> x = 0.001 * np.sin(np.linspace(0, 2000, 16000, dtype="float32"))
+    >>> y = normalize_loudness(x)
+    >>> round(float(10 * np.log10(np.mean(y ** 2))), 1)
+    -26.0
+    """
+    samples = np.asarray(samples, dtype=np.float32)
+    power = active_power(samples)
+    if power <= 1e-12:
+        return samples
+    gain = 10 ** ((target_dbfs - 10 * np.log10(power)) / 20)
+    gain = min(gain, peak_limit / float(np.abs(samples).max()))
+    return (samples * gain).astype(np.float32)
+
+
+def _on_normalized(extractor: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    def normalized(samples: np.ndarray) -> np.ndarray:
+        return extractor(normalize_loudness(samples))
+
+    normalized.__name__ = f"{extractor.__name__}_ln"
+    return normalized
 
 
 @lru_cache(maxsize=None)
@@ -182,11 +236,14 @@ EXTRACTORS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "logmel-seq": logmel_sequence,
     "whisper-tiny-seq": whisper_tiny_sequence,
 }
+UTTERANCE_EXTRACTORS = ("librosa", "egemaps", "compare", "whisper-tiny", "whisper-base")
+EXTRACTORS.update({f"{name}-ln": _on_normalized(EXTRACTORS[name]) for name in UTTERANCE_EXTRACTORS})
 
 
 # Length of each extractor's vector, so models can address feature blocks.
 EXTRACTOR_SIZES = {"librosa": 193, "egemaps": 88, "compare": 6373, "whisper-tiny": 768, "whisper-base": 1024,
                    **{name: rows * cols for name, (rows, cols) in SEQUENCE_SHAPES.items()}}
+EXTRACTOR_SIZES.update({f"{name}-ln": EXTRACTOR_SIZES[name] for name in UTTERANCE_EXTRACTORS})
 
 
 def parse_feature_set(feature_set: str) -> list[str]:

@@ -130,3 +130,40 @@ def restrict_proba(proba: np.ndarray, classes, subset) -> tuple[np.ndarray, list
     subset = [str(label) for label in classes if label in set(subset)]
     kept = proba[:, [classes.index(label) for label in subset]]
     return kept / np.clip(kept.sum(axis=1, keepdims=True), 1e-12, None), subset
+
+
+def supports_temperature(model) -> bool:
+    """Whether :func:`scale_logits` applies: a scaled logistic regression or a late fusion of them."""
+    if isinstance(model, LateFusionClassifier):
+        template = model.estimator if model.estimator is not None else make_classifier("logreg")
+        experts = getattr(model, "estimators_", [template])
+        return all(supports_temperature(e) for e in experts)
+    return (isinstance(model, Pipeline) and isinstance(model.steps[-1][1], LogisticRegression)
+            and len(model.steps) == 2)
+
+
+def scale_logits(model, factor: float):
+    """A copy of a fitted linear model (or late fusion) whose logits are multiplied by ``factor``.
+
+    Temperature scaling with ``factor = 1 / T``.  A late fusion averages its
+    experts' log-probabilities, which equals a softmax of the mean logits, so
+    scaling every expert scales the fusion's logits exactly; the bundle stores
+    the scaled weights as they are.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = make_classifier("logreg").fit(X, y)
+    >>> cooler = scale_logits(model, 0.5)
+    >>> bool((cooler.predict(X) == model.predict(X)).all()), bool(cooler.predict_proba(X).max() < model.predict_proba(X).max())
+    (True, True)
+    """
+    import copy
+
+    scaled = copy.deepcopy(model)
+    for expert in (scaled.estimators_ if isinstance(scaled, LateFusionClassifier) else [scaled]):
+        clf = expert.steps[-1][1]
+        clf.coef_ = clf.coef_ * factor
+        clf.intercept_ = clf.intercept_ * factor
+    return scaled

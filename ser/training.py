@@ -8,7 +8,13 @@ The recipe behind the default model, and behind every score we report:
    that corpus *plus all other corpora*, with sample weights giving each corpus
    the same total weight; predict the held-out speakers over the corpus' own
    label set (probabilities renormalised over it);
-3. train the final model the same way on everything.
+3. train the final model the same way on everything;
+4. calibrate: a temperature that divides the model's logits is fitted on
+   held-out *training* speakers (:func:`calibrate`), and the confidence below
+   which the model says "not sure" is chosen on the same held-out predictions.
+
+:func:`cross_corpus` scores a model on a corpus none of whose speakers,
+language or recording conditions it was trained on.
 """
 
 from __future__ import annotations
@@ -29,13 +35,20 @@ from threadpoolctl import threadpool_limits
 from .audio import AudioError, load_audio
 from .bundle import ModelBundle
 from .corpora import Utterance, read_corpus
-from .evaluation import Evaluation, evaluation_folds, random_folds, score, speakers_unknown, unknown_speaker
+from .evaluation import (Evaluation, evaluation_folds, expected_calibration_error, random_folds, score,
+                         speakers_unknown, unknown_speaker)
 from .features import FeatureCache, extract_features, parse_feature_set
-from .models import LateFusionClassifier, make_classifier, restrict_proba
+from .models import LateFusionClassifier, make_classifier, restrict_proba, scale_logits, supports_temperature
 
 DEFAULT_FEATURES = "whisper-tiny+whisper-base+egemaps"
 DEFAULT_C = 0.3
 GENDER_ESTIMATOR = make_classifier("logreg", C=0.01)
+# Calibration folds: held-out training speakers (sorted, fold = position mod 3)
+# and, with two or more training corpora, each training corpus held out in turn.
+CALIBRATION_SPEAKER_FOLDS = 3
+# "Not sure" below the confidence at which held-out answers are right this often.
+SURE_PRECISION = 0.7
+SURE_RANGE = (0.4, 0.9)
 Progress = Callable[[float, str], None]
 # Who speaks in each file of a custom layout, inside the folder or zip (columns file, speaker).
 SPEAKERS_CSV = "speakers.csv"
@@ -210,14 +223,20 @@ def evaluate_corpus(
     *,
     target: str = "emotion",
     random_split: bool = False,
+    calibration: bool = True,
     progress: Progress | None = None,
 ) -> Evaluation:
-    """Cross-validate on one corpus of ``data``; the other corpora join every training fold."""
+    """Cross-validate on one corpus of ``data``; the other corpora join every training fold.
+
+    With ``calibration`` (emotion only) each fold's model is temperature-scaled
+    on held-out speakers of its own training data, and the result holds the ECE.
+    """
     inside = data.corpus == corpus
     y_all = getattr(data, target)
     own, others = np.flatnonzero(inside), np.flatnonzero(~inside)
     y = y_all[own]
     labels = sorted(set(y))
+    calibration = calibration and target == "emotion" and not random_split
     if random_split:
         folds, protocol = random_folds(y)
     else:
@@ -225,21 +244,161 @@ def evaluate_corpus(
     if len(others):
         protocol += f"; training folds also hold all of {', '.join(sorted(set(data.corpus[others])))}"
     predictions = np.empty(len(own), dtype=object)
+    confidence = np.zeros(len(own))
     fit_seconds = predict_seconds = 0.0
     for k, test in enumerate(folds):
         train = np.concatenate([np.setdiff1d(own, own[test]), others])
         start = time.perf_counter()
-        model = fit(estimator, data.X[train], y_all[train], data.corpus[train])
+        if calibration:
+            model, _ = fit_calibrated(estimator, data.subset(np.isin(np.arange(len(y_all)), train)))
+        else:
+            model = fit(estimator, data.X[train], y_all[train], data.corpus[train])
         fit_seconds += time.perf_counter() - start
         start = time.perf_counter()
         proba, kept = restrict_proba(model.predict_proba(data.X[own[test]]), model.classes_,
                                      [c for c in model.classes_ if c in labels])
         predict_seconds += time.perf_counter() - start
         predictions[test] = np.array(kept)[proba.argmax(axis=1)]
+        confidence[test] = proba.max(axis=1)
         if progress:
             progress((k + 1) / len(folds), f"{corpus}: fold {k + 1}/{len(folds)}")
-    result = score(y, predictions.astype(str), labels, f"{corpus}: {protocol}", n_folds=len(folds))
+    if calibration:
+        protocol += "; temperature from held-out speakers of each training fold"
+    result = score(y, predictions.astype(str), labels, f"{corpus}: {protocol}", n_folds=len(folds),
+                   confidence=confidence)
     result.fit_seconds, result.predict_seconds = fit_seconds, predict_seconds / len(y)
+    return result
+
+
+def _calibration_folds(data: Dataset) -> list[np.ndarray]:
+    speakers = sorted(set(data.speaker))
+    folds = [np.flatnonzero(np.isin(data.speaker, speakers[k::CALIBRATION_SPEAKER_FOLDS]))
+             for k in range(min(CALIBRATION_SPEAKER_FOLDS, len(speakers)))]
+    corpora = sorted(set(data.corpus))
+    if len(corpora) > 1:
+        folds += [np.flatnonzero(data.corpus == c) for c in corpora]
+    return [f for f in folds if 0 < len(f) < len(data.emotion)]
+
+
+def held_out_proba(estimator, data: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Probabilities of training clips from models that never saw their speakers.
+
+    Returns ``(proba, y, classes)``: one row per clip and fold of
+    :func:`_calibration_folds` (a clip appears once per fold holding it out).
+    """
+    classes = np.array(sorted(set(data.emotion)))
+    rows, truth = [], []
+    for test in _calibration_folds(data):
+        train = np.setdiff1d(np.arange(len(data.emotion)), test)
+        model = fit(estimator, data.X[train], data.emotion[train], data.corpus[train])
+        test = test[np.isin(data.emotion[test], model.classes_)]  # a held-out corpus' own labels (calm …)
+        proba = np.zeros((len(test), len(classes)))
+        proba[:, np.searchsorted(classes, model.classes_)] = model.predict_proba(data.X[test])
+        rows.append(proba)
+        truth.append(data.emotion[test])
+    return np.vstack(rows), np.concatenate(truth), classes
+
+
+def fit_temperature(proba: np.ndarray, y: np.ndarray, classes: Sequence[str]) -> float:
+    """The temperature T minimising the negative log-likelihood of ``softmax(log p / T)``."""
+    from scipy.optimize import minimize_scalar
+
+    logp = np.log(np.clip(proba, 1e-12, None))
+    target = np.searchsorted(np.asarray(classes), y)
+
+    def nll(log_t: float) -> float:
+        z = logp / np.exp(log_t)
+        z = z - np.logaddexp.reduce(z, axis=1, keepdims=True)
+        return float(-z[np.arange(len(y)), target].mean())
+
+    return float(np.exp(minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded").x))
+
+
+def sure_threshold(confidence: np.ndarray, correct: np.ndarray, precision: float = SURE_PRECISION) -> float:
+    """Lowest confidence above which held-out answers are right at least ``precision`` of the time.
+
+    Clamped to :data:`SURE_RANGE`, so a model never claims every answer nor none.
+    """
+    order = np.argsort(-confidence)
+    running = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
+    ok = np.flatnonzero(running >= precision)
+    threshold = float(confidence[order][ok[-1]]) if len(ok) else SURE_RANGE[1]
+    return float(np.clip(threshold, *SURE_RANGE))
+
+
+def calibrate(estimator, data: Dataset) -> dict:
+    """Temperature and "not sure" threshold from held-out speakers (and corpora) of ``data``.
+
+    Only models whose logits can be divided by a temperature (linear models
+    and late fusions of them) are calibrated; others get ``temperature`` 1.
+    """
+    proba, y, classes = held_out_proba(estimator, data)
+    temperature = 1.0
+    if supports_temperature(estimator):
+        temperature = fit_temperature(proba, y, classes)
+        logp = np.log(np.clip(proba, 1e-12, None)) / temperature
+        proba = np.exp(logp - np.logaddexp.reduce(logp, axis=1, keepdims=True))
+    confidence, correct = proba.max(axis=1), classes[proba.argmax(axis=1)] == y
+    return {"temperature": round(temperature, 4),
+            "sure_threshold": round(sure_threshold(confidence, correct), 4),
+            "held_out_ece": round(expected_calibration_error(confidence, correct), 4),
+            "held_out": f"{len(y)} predictions of models that did not see the clip's speakers "
+                        f"({CALIBRATION_SPEAKER_FOLDS} folds of training speakers"
+                        + (", and each training corpus held out in turn)" if len(set(data.corpus)) > 1 else ")")}
+
+
+def fit_calibrated(estimator, data: Dataset, *, calibration: bool = True):
+    """Fit on all of ``data``; with ``calibration``, divide its logits by the held-out temperature.
+
+    Returns ``(model, calibration_info)`` (info is empty without calibration).
+    """
+    model = fit(estimator, data.X, data.emotion, data.corpus)
+    if not calibration or len(set(data.speaker)) < 2:
+        return model, {}
+    info = calibrate(estimator, data)
+    return (scale_logits(model, 1 / info["temperature"]) if supports_temperature(model) else model), info
+
+
+def cross_corpus(
+    estimator,
+    train: Dataset,
+    test: Dataset,
+    *,
+    calibration: bool = True,
+) -> Evaluation:
+    """Train on ``train`` and score on ``test``, a corpus none of whose speakers were trained on.
+
+    Test clips are scored over their own labels restricted to those the
+    training data has (probabilities renormalised over them), one clip at a
+    time: nothing about the test corpus is used before its clips are predicted.
+    With ``calibration`` the temperature is fitted on held-out speakers of the
+    training corpora only.
+    """
+    # Clips of unknown speakers get ids unique within one dataset only; real ids must not collide.
+    overlap = set(train.speaker[~speakers_unknown(train.speaker)]) & set(test.speaker)
+    if overlap:
+        raise ValueError(f"Train and test share speakers ({', '.join(sorted(overlap)[:3])} …); "
+                         "cross-corpus evaluation needs disjoint speakers.")
+    labels = sorted(set(test.emotion) & set(train.emotion))
+    if len(labels) < 2:
+        raise ValueError("Train and test corpora share fewer than two emotions.")
+    test = test.subset(np.isin(test.emotion, labels))
+    start = time.perf_counter()
+    model, info = fit_calibrated(estimator, train, calibration=calibration)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    proba, kept = restrict_proba(model.predict_proba(test.X), model.classes_, labels)
+    predict_seconds = (time.perf_counter() - start) / len(test.emotion)
+    predicted = np.array(kept)[proba.argmax(axis=1)]
+    trained_on = ", ".join(sorted(set(train.corpus)))
+    protocol = (f"cross-corpus: trained on {trained_on} ({len(set(train.speaker))} speakers), "
+                f"tested on {', '.join(sorted(set(test.corpus)))} ({len(set(test.speaker))} unseen speakers), "
+                f"{len(labels)} classes, one clip at a time; "
+                + (f"temperature {info['temperature']:.2f} from held-out training speakers" if info
+                   else "uncalibrated"))
+    result = score(test.emotion, predicted, labels, protocol, confidence=proba.max(axis=1))
+    result.fit_seconds, result.predict_seconds = fit_seconds, predict_seconds
+    result.extra = {"calibration": info, "n_train": int(len(train.emotion)), "n_test": int(len(test.emotion))}
     return result
 
 

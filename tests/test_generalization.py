@@ -1,0 +1,101 @@
+"""Cross-corpus evaluation, calibration, degradations, and the committed generalisation results.
+
+Everything here runs on a few speakers per corpus (a cold feature cache costs
+seconds, not minutes); full-corpus numbers come from bench/ser_generalization.py.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ser import degradations
+from ser.audio import load_audio
+from ser.corpora import read_corpus
+from ser.evaluation import expected_calibration_error, reliability, speaker_folds
+from ser.features import active_power, normalize_loudness
+from ser.training import fit_temperature, sure_threshold
+
+ROOT = Path(__file__).resolve().parent.parent
+FIVE = ["angry", "fearful", "happy", "neutral", "sad"]
+
+
+def _link(tmp_path: Path, name: str, paths) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    for path in paths:
+        (folder / path.name).symlink_to(path)
+    return folder
+
+
+def test_ece_is_zero_when_confidence_matches_accuracy_and_large_when_overconfident():
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(0.2, 1.0, 20000)
+    calibrated = rng.uniform(size=confidence.size) < confidence
+    assert expected_calibration_error(confidence, calibrated) < 0.02
+    assert expected_calibration_error(np.full(1000, 0.95), np.arange(1000) < 500) == pytest.approx(0.45)
+    bins = reliability(confidence, calibrated)
+    assert len(bins) == 10 and sum(b["count"] for b in bins) == confidence.size
+
+
+def test_temperature_undoes_overconfidence_and_threshold_meets_its_precision():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(4000, 5)) * 1.5
+    truth = np.array([rng.choice(5, p=np.exp(z) / np.exp(z).sum()) for z in logits])
+    sharp = np.exp(3 * logits) / np.exp(3 * logits).sum(axis=1, keepdims=True)  # 3x too confident
+    classes = np.array(list("abcde"))
+    assert fit_temperature(sharp, classes[truth], classes) == pytest.approx(3.0, rel=0.15)
+    confidence, correct = sharp.max(axis=1), sharp.argmax(axis=1) == truth
+    threshold = sure_threshold(confidence, correct, precision=0.7)
+    assert correct[confidence >= threshold].mean() >= 0.7 > correct.mean()
+
+
+def test_in_corpus_folds_follow_the_published_protocols():
+    folds, protocol = speaker_folds([f"ravdess-{i % 24 + 1:02d}" for i in range(240)], "ravdess")
+    assert "EmoBox" in protocol
+    first = {f"ravdess-{i % 24 + 1:02d}" for i in folds[0]}
+    assert first == {"ravdess-01", "ravdess-11", "ravdess-20", "ravdess-21"}
+    speakers = [f"ased-{i % 65 + 1:02d}" for i in range(650)]
+    folds, protocol = speaker_folds(speakers, "ased")
+    assert len(folds) == 5 and {speakers[i] for i in folds[1]} == {f"ased-{k:02d}" for k in range(2, 66, 5)}
+
+
+def test_degradations_do_what_they_say(speech):
+    clip = speech[: 3 * 16000]
+    noisy = degradations.add_noise(clip, degradations.white_noise(len(clip), seed=3), snr_db=10)
+    assert degradations.snr(clip, noisy - clip) == pytest.approx(10.0, abs=0.01)
+    assert np.abs(degradations.apply_gain(clip, 40)).max() == pytest.approx(1.0)  # clipped
+    quiet = degradations.apply_gain(clip, -20)
+    assert np.allclose(normalize_loudness(quiet), normalize_loudness(clip), atol=1e-4)
+    wet = degradations.reverberate(clip, rt60=0.5, seed=0)
+    assert active_power(wet) == pytest.approx(active_power(clip), rel=1e-3) and not np.allclose(wet, clip)
+    phone = degradations.telephone(clip)
+    spectrum = np.abs(np.fft.rfft(phone)) ** 2
+    freqs = np.fft.rfftfreq(len(phone), 1 / 16000)
+    assert spectrum[freqs > 4200].sum() < 1e-3 * spectrum.sum()
+    webm = degradations.opus_webm(clip)
+    assert webm[:4] == b"\x1a\x45\xdf\xa3" and len(webm) < len(clip)  # EBML header, compressed
+    decoded = load_audio(webm)
+    assert abs(len(decoded) - len(clip)) < 1600 and np.corrcoef(decoded[: len(clip)], clip[: len(decoded)])[0, 1] > 0.9
+
+
+def test_cli_cross_corpus_json(tmp_path, emodb, ravdess):
+    """Train on four EMO-DB speakers, test on two RAVDESS actors never seen: well above chance."""
+    train = _link(tmp_path, "emodb", [p for p in sorted(emodb.glob("*.flac"))
+                                     if p.name[:2] in {"03", "08", "09", "10"} and p.name[5] in "WNT"])
+    test = _link(tmp_path, "ravdess", [u.path for u in read_corpus(ravdess)
+                                       if u.speaker in {"ravdess-01", "ravdess-02"}])
+    out = subprocess.run([sys.executable, "-m", "ser", "evaluate", "--train", f"emodb={train}",
+                          "--test", f"ravdess={test}", "--features", "egemaps-ln", "--json"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    # Scored over RAVDESS' labels that EMO-DB's training clips have: angry, neutral, sad.
+    assert result["labels"] == ["angry", "neutral", "sad"] and set(result["recall"]) == set(result["labels"])
+    assert "cross-corpus: trained on emodb" in result["protocol"] and "unseen speakers" in result["protocol"]
+    assert sum(result["predicted_share"].values()) == pytest.approx(1.0)
+    assert 0.0 <= result["ece"] <= 1.0 and result["calibration"]["temperature"] > 0
+    assert result["ua"] >= 0.5, result  # chance is 0.33
