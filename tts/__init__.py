@@ -8,21 +8,26 @@ from .engines import EngineError
 from .hub import HubVoiceError
 from .prosody import EMOTION_RULES, ProsodyRule
 from .revoice import Revoice, convert_emotion, revoice
-from .synthesis import DEFAULT_INTENSITY, EMOTIONS, Synthesis, synthesize
+from .synthesis import (DEFAULT_INTENSITY, EMOTIONS, MAX_AUDIO_SECONDS, MAX_TEXT, BudgetError, Synthesis,
+                        check_budget, synthesize)
 from .voices import SEED_VOICES, VOICES, Voice
 
 __all__ = [
+    "BudgetError",
     "DEFAULT_INTENSITY",
     "EMOTIONS",
     "EMOTION_RULES",
     "EngineError",
     "HubVoiceError",
+    "MAX_AUDIO_SECONDS",
+    "MAX_TEXT",
     "ProsodyRule",
     "Revoice",
     "SEED_VOICES",
     "Synthesis",
     "VOICES",
     "Voice",
+    "check_budget",
     "convert_emotion",
     "revoice",
     "synthesize",

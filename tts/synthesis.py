@@ -14,7 +14,15 @@ from .voices import Voice, resolve_voice
 #: Emotions :func:`synthesize` renders: RAVDESS' eight plus EMO-DB's boredom.
 EMOTIONS = tuple(EMOTION_RULES)
 DEFAULT_INTENSITY = 1.0
-MAX_TEXT = 2000
+#: The budget of one call, checked before any work (:func:`check_budget`).  Synthesis costs about
+#: 0.37 s of CPU per second of audio (WORLD analysis and resynthesis; 239 characters took 5.0 s
+#: for 13 s of audio, bored 7.2 s for 19.8 s), so 60 s of audio bound a call to about 25 s of CPU;
+#: 2000 characters once cost 90 s.
+MAX_TEXT = 600
+MAX_AUDIO_SECONDS = 60.0
+# The bundled voice speaks 18 characters per second at neutral tempo (17.9 and 18.4 measured);
+# a lower figure overestimates the audio, so the budget errs on the side of refusing.
+CHARS_PER_SECOND = 15.0
 # Piper's own default for phoneme-duration noise, scaled by the emotion.
 PIPER_NOISE_W = 0.8
 
@@ -76,7 +84,7 @@ def synthesize(
     Parameters
     ----------
     text : str
-        What to say (up to 2000 characters).
+        What to say (up to :data:`MAX_TEXT` characters and :data:`MAX_AUDIO_SECONDS` of audio).
     emotion : str
         One of :data:`EMOTIONS` or a common alias (``"joy"``, ``"fear"`` …).
     intensity : float
@@ -102,12 +110,11 @@ def synthesize(
     text = " ".join(str(text).split())
     if not text:
         raise ValueError("There is no text to speak.")
-    if len(text) > MAX_TEXT:
-        raise ValueError(f"The text is {len(text)} characters long; the limit is {MAX_TEXT}.")
     if not 0.25 <= speed <= 4:
         raise ValueError(f"Speed {speed} is outside 0.25–4.")
     emotion = canonical_emotion(emotion)
     intensity = float(np.clip(intensity, 0.0, 1.0))
+    check_budget(len(text) / CHARS_PER_SECOND, emotion, intensity, speed, characters=len(text))
     voice = resolve_voice(voice)
     rule = emotion_rule(emotion, intensity)
     sentences, sample_rate, engine = _engine_sentences(text, voice, rule.duration / speed, rule.variability)
@@ -117,6 +124,47 @@ def synthesize(
     ]
     audio = set_level(np.concatenate(rendered), sample_rate, REFERENCE_LEVEL + rule.energy)
     return Synthesis(audio, sample_rate, text, emotion, intensity, voice.name, engine)
+
+
+class BudgetError(ValueError):
+    """A request over the per-call budget of :func:`synthesize` (text length or seconds of audio)."""
+
+
+def check_budget(seconds: float, emotion: str | None = "neutral", intensity: float = DEFAULT_INTENSITY,
+                 speed: float = 1.0, *, characters: int | None = None) -> float:
+    """Refuse, before any work, a call that would render more than the budget.
+
+    Parameters
+    ----------
+    seconds : float
+        Seconds of speech at neutral tempo: the text's length over
+        :data:`CHARS_PER_SECOND`, or a recording's duration for a conversion.
+    emotion, intensity, speed
+        The rendering: the emotion's tempo (boredom is 1.5 times as long) and
+        the speed stretch the audio.  ``emotion=None`` (not known yet: the
+        recognised one) counts the slowest.
+    characters : int, optional
+        The text's length, checked against :data:`MAX_TEXT`.
+
+    Returns
+    -------
+    float
+        The estimated seconds of audio.
+
+    Raises
+    ------
+    BudgetError
+        Over :data:`MAX_TEXT` characters or :data:`MAX_AUDIO_SECONDS` of audio.
+    """
+    if characters is not None and characters > MAX_TEXT:
+        raise BudgetError(f"The text is {characters} characters long; the limit is {MAX_TEXT} characters "
+                          "a request.")
+    emotions = [canonical_emotion(emotion)] if emotion else EMOTIONS
+    audio = seconds * max(emotion_rule(e, intensity).duration for e in emotions) / speed
+    if audio > MAX_AUDIO_SECONDS:
+        raise BudgetError(f"That would be about {audio:.0f} s of audio; the limit is {MAX_AUDIO_SECONDS:.0f} s "
+                          "a request (use less text or a faster speed).")
+    return audio
 
 
 def _engine_sentences(text: str, voice: Voice, tempo: float, variability: float):
