@@ -2,7 +2,8 @@
 
 Chunks arrive as the browser sends them (any rate, int16 or float); the last
 ``window`` seconds are kept and recognised every ``every`` seconds of audio.
-Quiet windows are reported as silence instead of guessed at.
+Quiet windows and windows without speech (noise, a hum) are reported as
+``current = None`` instead of guessed at.
 
 >>> state = LiveState()
 >>> for rate, chunk in microphone():                                  # doctest: +SKIP
@@ -19,6 +20,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, decode, resample, to_mono
 from .recognizer import Recognition
+from .vad import NoSpeechError
 
 WINDOW = 3.0
 EVERY = 1.0
@@ -85,7 +87,10 @@ def live_step(state: LiveState | None, chunk, sample_rate: int | None = None, *,
         state.current = None
     else:
         recognizer = model if isinstance(model, EmotionRecognizer) else get_recognizer(model)
-        state.current = recognizer.recognize(state.window, emotions=emotions)
+        try:
+            state.current = recognizer.recognize(state.window, emotions=emotions)
+        except NoSpeechError:  # noise or a hum: no guess, as for silence
+            state.current = None
     state.history = [*state.history, (state.received, state.current.probabilities if state.current else {})][-history:]
     state.compute_seconds = time.perf_counter() - started
     return state, True

@@ -10,44 +10,91 @@ from typing import Sequence
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, load_audio
+from .audio import SAMPLE_RATE, AudioError, load_audio
 from .bundle import BundleError, ModelBundle, load_bundle
+from .choice import DEFAULT, ModelChoice
 from .features import extract
 from .hub import looks_like_repo_id, snapshot
 from .models import restrict_proba
+from .vad import require_speech
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "default"
 BUNDLE_FILES = ["bundle.json", "weights.safetensors", "*.skops", "*.keras", "README.md"]
+# Bundles trained before calibration carry no "not sure" threshold of their own.
+UNCALIBRATED_SURE_THRESHOLD = 0.5
+
+
+def sure_label(emotion: str, confidence: float, threshold: float) -> tuple[bool, str]:
+    """The honest answer: the emotion when ``confidence`` reaches ``threshold``, else "not sure".
+
+    Examples
+    --------
+    >>> sure_label("sad", 0.41, 0.55)
+    (False, 'not sure — closest: sad (41 %)')
+    """
+    if confidence >= threshold:
+        return True, emotion
+    return False, f"not sure — closest: {emotion} ({confidence:.0%})".replace("%", " %")
 
 
 @dataclass
 class Recognition:
-    """The result of :meth:`EmotionRecognizer.recognize`."""
+    """The result of :meth:`EmotionRecognizer.recognize`.
+
+    ``sure`` is False when the (calibrated) confidence is below the bundle's
+    ``sure_threshold``; ``label`` is then "not sure — closest: sad (41 %)",
+    else the emotion itself.  Show ``label`` to people, use ``emotion`` in code.
+    """
 
     emotion: str
     confidence: float
     gender: str | None
     gender_confidence: float | None
     probabilities: dict[str, float]
+    sure: bool = True
+    label: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def resolve_model(model: str | Path | ModelBundle | None = None) -> ModelBundle:
-    """Load a bundle from ``"default"``, a local folder, or a Hub repo id (``org/name``)."""
+def resolve_model(model: str | Path | ModelChoice | ModelBundle | None = None) -> ModelBundle:
+    """Load a bundle from ``"default"``, a local folder, a Hub repo id (``org/name``) or a checked choice.
+
+    Strings and paths are the local Python API (the owner's own code and
+    CLI), so folders are accepted.  A server passes what a remote caller sent
+    through :func:`ser.choice.choose_model` first and hands over the
+    resulting :class:`~ser.choice.ModelChoice`, which never names an
+    arbitrary path.
+    """
     if isinstance(model, ModelBundle):
         return model
-    if model is None or str(model) == "default":
+    if isinstance(model, ModelChoice):
+        if model.kind == "bundle":
+            return load_bundle(model.path)
+        if model.kind == "hub":
+            return _load_hub(model.name)
+        model = DEFAULT
+    if model is None or str(model) == DEFAULT:
         if not DEFAULT_MODEL.is_dir():
             raise BundleError(f"The default model is missing from {DEFAULT_MODEL}; "
                               "train it with `python -m ser train --default`.")
         return load_bundle(DEFAULT_MODEL)
-    if Path(model).exists():
+    try:
+        is_folder = Path(model).is_dir()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        is_folder = False
+    if is_folder:
         return load_bundle(model)
     if looks_like_repo_id(str(model)):
-        return load_bundle(snapshot(str(model), allow_patterns=BUNDLE_FILES))
-    raise BundleError(f"No model bundle at {model!r} (not a folder, not a Hub repo id).")
+        return _load_hub(str(model))
+    raise BundleError(f"No model bundle at {str(model)[:200]!r} (not a folder, not a Hub repo id).")
+
+
+def _load_hub(repo_id: str) -> ModelBundle:
+    folder = snapshot(repo_id, allow_patterns=BUNDLE_FILES)
+    # A cache snapshot links each file into the repo's blobs/ folder, two levels up.
+    return load_bundle(folder, confine=folder.parent.parent)
 
 
 class EmotionRecognizer:
@@ -55,9 +102,10 @@ class EmotionRecognizer:
 
     Parameters
     ----------
-    model : str, Path or ModelBundle
-        ``"default"`` (the bundled model), a bundle folder, or a Hugging Face
-        Hub repo id holding a bundle.
+    model : str, Path, ModelChoice or ModelBundle
+        ``"default"`` (the bundled model), a bundle folder, a Hugging Face
+        Hub repo id holding a bundle, or what :func:`ser.choice.choose_model`
+        allowed a remote caller.
     emotions : sequence of str, optional
         Restrict predictions to these labels (e.g. ``["angry", "neutral",
         "sad"]``); probabilities are renormalised over them.
@@ -69,7 +117,7 @@ class EmotionRecognizer:
     'happy'
     """
 
-    def __init__(self, model: str | Path | ModelBundle | None = "default",
+    def __init__(self, model: str | Path | ModelChoice | ModelBundle | None = "default",
                  emotions: Sequence[str] | None = None):
         self.bundle = resolve_model(model)
         self.emotions = self._check_subset(emotions)
@@ -95,7 +143,8 @@ class EmotionRecognizer:
         return extract(samples, self.bundle.feature_set)[None, :]
 
     def recognize(self, audio, emotions: Sequence[str] | None = None,
-                  sample_rate: int | None = None) -> Recognition:
+                  sample_rate: int | None = None, *, max_duration: float | None = None,
+                  check_speech: bool = True) -> Recognition:
         """Emotion and gender of one utterance.
 
         Parameters
@@ -105,12 +154,28 @@ class EmotionRecognizer:
             as 16 kHz unless ``sample_rate`` says otherwise.
         emotions : sequence of str, optional
             Overrides the recognizer's subset for this call.
+        max_duration : float, optional
+            Longest accepted audio in seconds (see :func:`ser.audio.load_audio`).
+        check_speech : bool
+            Refuse audio without speech (:func:`ser.vad.require_speech`); off
+            only for callers whose audio was cut from speech already.
+
+        Raises
+        ------
+        ser.vad.NoSpeechError
+            Noise, a tone, a constant or random data instead of speech.
+        ser.audio.AudioError
+            Unusable audio of any other kind.
         """
         if isinstance(audio, np.ndarray) and sample_rate is None:
             sample_rate = SAMPLE_RATE
-        samples = load_audio(audio, sample_rate)
+        samples = load_audio(audio, sample_rate, max_duration=max_duration)
+        if check_speech:
+            require_speech(samples)
         with self._lock:
             x = self.features(samples)
+            if not np.all(np.isfinite(x)):
+                raise AudioError("The audio gave invalid (NaN or infinite) features; it cannot be recognised.")
             proba = self.bundle.emotion_model.predict_proba(x)
             gender_proba = (self.bundle.gender_model.predict_proba(x)[0]
                             if self.bundle.gender_model is not None else None)
@@ -121,16 +186,19 @@ class EmotionRecognizer:
         if gender_proba is not None:
             g = int(np.argmax(gender_proba))
             gender, gender_conf = str(self.bundle.gender_model.classes_[g]), float(gender_proba[g])
+        threshold = self.bundle.info.get("sure_threshold", UNCALIBRATED_SURE_THRESHOLD)
+        sure, answer = sure_label(labels[best], float(proba[0, best]), threshold)
         return Recognition(
             emotion=labels[best], confidence=float(proba[0, best]), gender=gender,
             gender_confidence=gender_conf,
             probabilities={label: float(p) for label, p in zip(labels, proba[0])},
+            sure=sure, label=answer,
         )
 
 
 @lru_cache(maxsize=4)
-def get_recognizer(model: str = "default") -> EmotionRecognizer:
-    """A shared recognizer per model, loaded once per process."""
+def get_recognizer(model: str | ModelChoice = "default") -> EmotionRecognizer:
+    """A shared recognizer per model (a name, folder or :class:`~ser.choice.ModelChoice`), loaded once."""
     return EmotionRecognizer(model)
 
 
