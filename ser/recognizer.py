@@ -12,7 +12,6 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, AudioError, load_audio
 from .bundle import BundleError, ModelBundle, load_bundle
-from .choice import DEFAULT, ModelChoice
 from .features import extract
 from .hub import looks_like_repo_id, snapshot
 from .models import restrict_proba
@@ -20,81 +19,36 @@ from .vad import require_speech
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "default"
 BUNDLE_FILES = ["bundle.json", "weights.safetensors", "*.skops", "*.keras", "README.md"]
-# Bundles trained before calibration carry no "not sure" threshold of their own.
-UNCALIBRATED_SURE_THRESHOLD = 0.5
-
-
-def sure_label(emotion: str, confidence: float, threshold: float) -> tuple[bool, str]:
-    """The honest answer: the emotion when ``confidence`` reaches ``threshold``, else "not sure".
-
-    Examples
-    --------
-    >>> sure_label("sad", 0.41, 0.55)
-    (False, 'not sure — closest: sad (41 %)')
-    """
-    if confidence >= threshold:
-        return True, emotion
-    return False, f"not sure — closest: {emotion} ({confidence:.0%})".replace("%", " %")
 
 
 @dataclass
 class Recognition:
-    """The result of :meth:`EmotionRecognizer.recognize`.
-
-    ``sure`` is False when the (calibrated) confidence is below the bundle's
-    ``sure_threshold``; ``label`` is then "not sure — closest: sad (41 %)",
-    else the emotion itself.  Show ``label`` to people, use ``emotion`` in code.
-    """
+    """The result of :meth:`EmotionRecognizer.recognize`."""
 
     emotion: str
     confidence: float
     gender: str | None
     gender_confidence: float | None
     probabilities: dict[str, float]
-    sure: bool = True
-    label: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def resolve_model(model: str | Path | ModelChoice | ModelBundle | None = None) -> ModelBundle:
-    """Load a bundle from ``"default"``, a local folder, a Hub repo id (``org/name``) or a checked choice.
-
-    Strings and paths are the local Python API (the owner's own code and
-    CLI), so folders are accepted.  A server passes what a remote caller sent
-    through :func:`ser.choice.choose_model` first and hands over the
-    resulting :class:`~ser.choice.ModelChoice`, which never names an
-    arbitrary path.
-    """
+def resolve_model(model: str | Path | ModelBundle | None = None) -> ModelBundle:
+    """Load a bundle from ``"default"``, a local folder, or a Hub repo id (``org/name``)."""
     if isinstance(model, ModelBundle):
         return model
-    if isinstance(model, ModelChoice):
-        if model.kind == "bundle":
-            return load_bundle(model.path)
-        if model.kind == "hub":
-            return _load_hub(model.name)
-        model = DEFAULT
-    if model is None or str(model) == DEFAULT:
+    if model is None or str(model) == "default":
         if not DEFAULT_MODEL.is_dir():
             raise BundleError(f"The default model is missing from {DEFAULT_MODEL}; "
                               "train it with `python -m ser train --default`.")
         return load_bundle(DEFAULT_MODEL)
-    try:
-        is_folder = Path(model).is_dir()
-    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
-        is_folder = False
-    if is_folder:
+    if Path(model).exists():
         return load_bundle(model)
     if looks_like_repo_id(str(model)):
-        return _load_hub(str(model))
-    raise BundleError(f"No model bundle at {str(model)[:200]!r} (not a folder, not a Hub repo id).")
-
-
-def _load_hub(repo_id: str) -> ModelBundle:
-    folder = snapshot(repo_id, allow_patterns=BUNDLE_FILES)
-    # A cache snapshot links each file into the repo's blobs/ folder, two levels up.
-    return load_bundle(folder, confine=folder.parent.parent)
+        return load_bundle(snapshot(str(model), allow_patterns=BUNDLE_FILES))
+    raise BundleError(f"No model bundle at {model!r} (not a folder, not a Hub repo id).")
 
 
 class EmotionRecognizer:
@@ -102,10 +56,9 @@ class EmotionRecognizer:
 
     Parameters
     ----------
-    model : str, Path, ModelChoice or ModelBundle
-        ``"default"`` (the bundled model), a bundle folder, a Hugging Face
-        Hub repo id holding a bundle, or what :func:`ser.choice.choose_model`
-        allowed a remote caller.
+    model : str, Path or ModelBundle
+        ``"default"`` (the bundled model), a bundle folder, or a Hugging Face
+        Hub repo id holding a bundle.
     emotions : sequence of str, optional
         Restrict predictions to these labels (e.g. ``["angry", "neutral",
         "sad"]``); probabilities are renormalised over them.
@@ -117,7 +70,7 @@ class EmotionRecognizer:
     'happy'
     """
 
-    def __init__(self, model: str | Path | ModelChoice | ModelBundle | None = "default",
+    def __init__(self, model: str | Path | ModelBundle | None = "default",
                  emotions: Sequence[str] | None = None):
         self.bundle = resolve_model(model)
         self.emotions = self._check_subset(emotions)
@@ -186,19 +139,16 @@ class EmotionRecognizer:
         if gender_proba is not None:
             g = int(np.argmax(gender_proba))
             gender, gender_conf = str(self.bundle.gender_model.classes_[g]), float(gender_proba[g])
-        threshold = self.bundle.info.get("sure_threshold", UNCALIBRATED_SURE_THRESHOLD)
-        sure, answer = sure_label(labels[best], float(proba[0, best]), threshold)
         return Recognition(
             emotion=labels[best], confidence=float(proba[0, best]), gender=gender,
             gender_confidence=gender_conf,
             probabilities={label: float(p) for label, p in zip(labels, proba[0])},
-            sure=sure, label=answer,
         )
 
 
 @lru_cache(maxsize=4)
-def get_recognizer(model: str | ModelChoice = "default") -> EmotionRecognizer:
-    """A shared recognizer per model (a name, folder or :class:`~ser.choice.ModelChoice`), loaded once."""
+def get_recognizer(model: str = "default") -> EmotionRecognizer:
+    """A shared recognizer per model, loaded once per process."""
     return EmotionRecognizer(model)
 
 
