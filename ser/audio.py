@@ -12,7 +12,6 @@ import logging
 import math
 import os
 from dataclasses import dataclass
-from math import gcd
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +32,9 @@ SILENCE_PEAK = 5e-4
 MAX_CHANNELS = 32
 MAX_SAMPLE_RATE = 192_000
 BLOCK_SAMPLES = 1 << 20
-# Float samples louder than this are not audio in any usual scale (full scale
-# is 1.0; int16 values cast to float reach 32768); they are scaled to a peak
-# of 1.0 so the features stay finite (1e30 overflowed float32 into NaN).
+# Float samples louder than this are not on the scale the models know (full
+# scale is 1.0; int16 values cast to float reach 32768): they are scaled to a
+# peak of 1.0, which also keeps the features finite (1e30 overflowed into NaN).
 MAX_PEAK = 1e3
 # libsndfile reports SF_COUNT_MAX frames when the header does not know the length.
 _UNKNOWN_FRAMES = 1 << 62
@@ -278,7 +277,7 @@ def resample(samples: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.nd
         raise AudioError(f"A sample rate of {rate} Hz is too low for speech.")
     from scipy.signal import resample_poly
 
-    divisor = gcd(int(rate), int(target))
+    divisor = math.gcd(int(rate), int(target))
     # resample_poly keeps float32 input in float32: peak memory is the input plus
     # the output (measured: 600 s at 48 kHz adds nothing to the peak beyond them).
     out = resample_poly(samples, target // divisor, int(rate) // divisor)
