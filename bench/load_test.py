@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,35 +19,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from common import RESULTS, ROOT, git_commit, machine
+from common import RESULTS, ROOT, git_commit, machine, start_app, status_mb
 
 CLIP = ROOT / "assets" / "examples" / "calm_meeting.wav"
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def start_server(concurrency: int) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    process = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--concurrency", str(concurrency)],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(1)
-    process.kill()
-    raise SystemExit("the app did not start in 300 s")
 
 
 def run_level(url: str, clients: int, seconds: float, audio: bytes, pid: int | None) -> dict:
@@ -75,7 +46,7 @@ def run_level(url: str, clients: int, seconds: float, audio: bytes, pid: int | N
                     else:
                         latencies.append(elapsed)
 
-    memory = [rss_mb(pid)] if pid else []
+    memory = [status_mb(pid)] if pid else []
     threads = [threading.Thread(target=client) for _ in range(clients)]
     began = time.perf_counter()
     for t in threads:
@@ -83,7 +54,7 @@ def run_level(url: str, clients: int, seconds: float, audio: bytes, pid: int | N
     while any(t.is_alive() for t in threads):
         time.sleep(1)
         if pid:
-            memory.append(rss_mb(pid))
+            memory.append(status_mb(pid))
     wall = time.perf_counter() - began
     ms = np.array(latencies) * 1000
     return {
@@ -106,7 +77,7 @@ def main(argv=None) -> None:
 
     audio = CLIP.read_bytes()
     args.load_before = os.getloadavg()[0]
-    process, url = (None, args.url) if args.url else start_server(args.concurrency)
+    process, url = (None, args.url) if args.url else start_app(["--concurrency", str(args.concurrency)])
     pid = process.pid if process else None
     try:
         for _ in range(5):  # the server warms its models; this warms the HTTP path

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import select
 import socket
 import subprocess
@@ -33,18 +32,12 @@ import time
 from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # common, also when imported as bench.security_memory
+from common import RESULTS, ROOT, git_commit, machine, start_app, status_mb  # noqa: E402
+
 CLIP = ROOT / "assets" / "examples" / "calm_meeting.wav"
 TARGET_MB = 1536
 CHUNKED_MB = 200
-
-
-def status_mb(pid: int, field: str) -> float:
-    """``VmRSS`` or ``VmHWM`` of a process from /proc, in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def hour_of_flac(seconds: int = 3600, rate: int = 48_000) -> bytes:
@@ -101,27 +94,6 @@ def _content_length(answer: bytes) -> int:
         if line.lower().startswith(b"content-length:"):
             return int(line.split(b":")[1])
     return 0
-
-
-def start_server(temp: Path) -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(temp)}
-    process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(1)
-    process.kill()
-    raise SystemExit("the app did not start in 300 s")
 
 
 def gradio_call(url: str, api: str, data: list) -> tuple[str, str]:
@@ -186,7 +158,7 @@ def main(argv=None) -> None:
     import httpx
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "security_memory.md"))
+    parser.add_argument("--out", default=str(RESULTS / "security_memory.md"))
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -194,7 +166,7 @@ def main(argv=None) -> None:
     print(f"made an hour of 48 kHz stereo FLAC: {len(flac) / 2**20:.2f} MB in {time.perf_counter() - started:.0f} s")
     clip = CLIP.read_bytes()
     with tempfile.TemporaryDirectory(prefix="security-memory-") as temp:
-        process, url = start_server(Path(temp) / "gradio")
+        process, url = start_app(env={"GRADIO_TEMP_DIR": str(Path(temp) / "gradio")})
         pid = process.pid
         try:
             for _ in range(3):  # warm the HTTP path and both faces' first-call allocations
@@ -228,9 +200,6 @@ def main(argv=None) -> None:
 
 
 def write_report(path: Path, idle: float, rows: list[dict], flac_bytes: int, disk: int) -> None:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from common import git_commit, machine
-
     worst = max(r["rss_peak_mb"] for r in rows) - idle
     verdict = "met" if worst <= TARGET_MB else "NOT met"
     lines = [
