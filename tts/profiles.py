@@ -85,7 +85,8 @@ def _strong_enough(utterance) -> bool:
     return utterance.path.stem.split("-")[3] == "02"
 
 
-def measure_corpora(datasets: Path) -> list[dict]:
+def measure_corpora(datasets: Path, *, speakers: set[str] | None = None) -> list[dict]:
+    """The measures of every strong-enough utterance, of ``speakers`` (``"ravdess-01"`` …) or of all."""
     from ser.audio import load_audio
     from ser.corpora import read_corpus
 
@@ -95,7 +96,7 @@ def measure_corpora(datasets: Path) -> list[dict]:
         if not root.is_dir():
             print(f"{root} is missing; skipped", file=sys.stderr)
             continue
-        utterances = [u for u in read_corpus(root) if _strong_enough(u)]
+        utterances = [u for u in read_corpus(root) if _strong_enough(u) and (speakers is None or u.speaker in speakers)]
         for i, u in enumerate(utterances, 1):
             row = describe(load_audio(u.path))
             if row["f0"] <= 0:
