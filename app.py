@@ -7,6 +7,7 @@ Only widgets and wiring live here; every computation is in the ``ser``,
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import gradio as gr
@@ -16,7 +17,8 @@ from asr import (AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, ASRUnav
                  text_emotion, transcribe)
 from asr import model_choices as asr_model_choices
 from ser import AudioError, load_audio
-from ser.bundle import BundleError
+from ser.bundle import BundleError, check_bundle_name
+from ser.choice import ModelPolicy
 from ser.hub import HubUnavailable
 from ser.recognizer import get_recognizer
 from tts import DEFAULT_INTENSITY, EngineError, HubVoiceError, revoice
@@ -25,7 +27,6 @@ from tts.voices import voice_choices
 
 ROOT = Path(__file__).resolve().parent
 EXAMPLES = ROOT / "assets" / "examples"
-MODELS = ROOT / "models"
 SEED_SUBSETS = {
     "all": None,
     "5 emotions": ["angry", "sad", "neutral", "surprised", "happy"],
@@ -57,17 +58,16 @@ def example_clips(audio: gr.Audio, pattern: str = "*.wav",
         gr.Examples([[str(p)] for p in clips], inputs=[audio], label=label)
 
 
-def model_choices() -> list[str]:
-    """The bundled default model and every bundle trained into ``models/``."""
-    local = sorted(str(p) for p in MODELS.glob("*") if (p / "bundle.json").is_file()) if MODELS.is_dir() else []
-    return ["default", *local]
+def model_choices(policy: ModelPolicy) -> list[str]:
+    """The bundled default model, every bundle trained into ``models/`` and the allowed Hub repos, by name."""
+    return policy.choices()
 
 
-def recognize_clip(audio: str | None, emotions: list[str], model: str):
+def recognize_clip(audio: str | None, emotions: list[str], model: str, policy: ModelPolicy):
     if not audio:
         raise gr.Error("Upload or record a clip first.")
     try:
-        result = get_recognizer(model or "default").recognize(audio, emotions=emotions or None)
+        result = get_recognizer(policy.choose(model)).recognize(audio, emotions=emotions or None)
     except USER_ERRORS as error:
         raise gr.Error(str(error)) from None
     gender = (f"**Gender:** {result.gender} ({result.gender_confidence:.0%})" if result.gender
@@ -80,21 +80,24 @@ def recognize_clip(audio: str | None, emotions: list[str], model: str):
     )
 
 
-def model_labels(model: str):
+def model_labels(model: str, policy: ModelPolicy):
     try:
-        labels = get_recognizer(model or "default").labels
+        labels = get_recognizer(policy.choose(model)).labels
     except USER_ERRORS as error:
         raise gr.Error(str(error)) from None
     return gr.update(choices=labels, value=labels)
 
 
-def subset_for(preset: str, model: str):
-    labels = get_recognizer(model or "default").labels
+def subset_for(preset: str, model: str, policy: ModelPolicy):
+    try:
+        labels = get_recognizer(policy.choose(model)).labels
+    except USER_ERRORS as error:
+        raise gr.Error(str(error)) from None
     chosen = SEED_SUBSETS.get(preset) or labels
     return gr.update(value=[e for e in chosen if e in labels])
 
 
-def recognize_tab() -> None:
+def recognize_tab(policy: ModelPolicy) -> None:
     labels = get_recognizer("default").labels
     with gr.Tab("Recognize", id="recognize"):
         gr.Markdown("Upload or record speech; see how the speaker feels and who is speaking.")
@@ -102,8 +105,9 @@ def recognize_tab() -> None:
             with gr.Column():
                 audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech")
                 with gr.Accordion("Model and emotions", open=False):
-                    model = gr.Dropdown(model_choices(), value="default", allow_custom_value=True,
-                                        label="Model (bundle folder or Hugging Face repo id)")
+                    model = gr.Dropdown(model_choices(policy), value="default", allow_custom_value=True,
+                                        label="Model (a bundle name in models/"
+                                              + (" or an allowed Hugging Face repo id)" if policy.allow_hub else ")"))
                     preset = gr.Radio(list(SEED_SUBSETS), value="all", label="Emotion set")
                     emotions = gr.CheckboxGroup(labels, value=labels, label="Emotions to tell apart")
                 button = gr.Button("Recognize", variant="primary")
@@ -115,13 +119,14 @@ def recognize_tab() -> None:
                 details = gr.JSON(label="Details", visible=False)
         inputs = [audio, emotions, model]
         outputs = [label, gender, chart, details]
-        button.click(recognize_clip, inputs, outputs, api_name="recognize")
-        audio.upload(recognize_clip, inputs, outputs, api_name=False)
-        audio.stop_recording(recognize_clip, inputs, outputs, api_name=False)
-        model.change(model_labels, [model], [emotions], api_name="model_labels")
+        recognize = partial(recognize_clip, policy=policy)
+        button.click(recognize, inputs, outputs, api_name="recognize")
+        audio.upload(recognize, inputs, outputs, api_name=False)
+        audio.stop_recording(recognize, inputs, outputs, api_name=False)
+        model.change(partial(model_labels, policy=policy), [model], [emotions], api_name="model_labels")
         # Bundles trained in the Train tab appear without restarting the app.
-        model.focus(lambda: gr.update(choices=model_choices()), None, model, api_name=False)
-        preset.change(subset_for, [preset, model], [emotions], api_name="emotion_subset")
+        model.focus(lambda: gr.update(choices=model_choices(policy)), None, model, api_name=False)
+        preset.change(partial(subset_for, policy=policy), [preset, model], [emotions], api_name="emotion_subset")
 
 
 LANGUAGE_CHOICES = [("auto-detect", AUTO_LANGUAGE)] + [(f"{name} ({code})", code) for code, name in LANGUAGES.items()]
@@ -270,7 +275,7 @@ def revoice_tab() -> None:
         mode.change(lambda m: gr.update(visible=m == NEW_VOICE), [mode], [voice], api_name=False)
 
 
-def train_tab() -> None:
+def train_tab(policy: ModelPolicy) -> None:
     """Train and compare models on labelled corpora or an uploaded zip; save and share bundles."""
     import threading
 
@@ -287,7 +292,10 @@ def train_tab() -> None:
               request: gr.Request, progress=gr.Progress()):
         if not models:
             raise gr.Error("Choose at least one model.")
-        name = "".join(c for c in (name or "model") if c.isalnum() or c in "-_.") or "model"
+        try:
+            name = check_bundle_name((name or "").strip())
+        except BundleError as error:
+            raise gr.Error(str(error)) from None
         cancel = runs[request.session_hash] = threading.Event()
         unpacked = None
         try:
@@ -300,7 +308,7 @@ def train_tab() -> None:
                 raise gr.Error("Give a corpus folder or upload a zip of labelled audio.")
             report = run_training(corpora, models=models, features=features, emotions=emotions or None,
                                   search=None if search == "none" else search, epochs=int(epochs), name=name,
-                                  out=MODELS / name, cancel=cancel, skipped=skipped,
+                                  out=policy.models_dir / name, cancel=cancel, skipped=skipped,
                                   speaker_pattern=(speaker_pattern or "").strip() or None,
                                   progress=lambda f, message: progress(f, desc=message))
         except Cancelled as stopped:
@@ -323,7 +331,7 @@ def train_tab() -> None:
             "\n\n".join(e.report() for e in best.evaluations.values()),
             gr.update(value=training_curves(best.history, f"{report.best}: final training"),
                       visible=bool(best.history)),
-            str(report.bundle_path),
+            report.bundle_path.name,
         )
 
     def stop(request: gr.Request):
@@ -332,21 +340,29 @@ def train_tab() -> None:
             gr.Info("Stopping at the next step…")
 
     def push(bundle, repo_id, token):
+        # Authorisation before anything is read: a token, a valid repo id, a bundle name in models/.
+        if not (token or "").strip():
+            raise gr.Error("Pushing to the Hub needs a write token (huggingface.co/settings/tokens).")
         try:
-            return f"Pushed: {push_bundle(bundle, repo_id.strip(), token=token.strip() or None)}"
-        except (*USER_ERRORS, FileNotFoundError) as error:
+            folder = policy.bundle_folder((bundle or "").strip())
+            return f"Pushed: {push_bundle(folder, (repo_id or '').strip(), token=token.strip())}"
+        except USER_ERRORS as error:
             raise gr.Error(str(error)) from None
 
     def pull(repo_id):
+        if not policy.allow_hub:
+            raise gr.Error("Pulling from the Hub is not enabled on this server (python app.py --allow-hub-models).")
         try:
-            folder = pull_bundle(repo_id.strip())
+            repo_id = policy.hub_repo(repo_id)
+            pull_bundle(repo_id)
         except USER_ERRORS as error:
             raise gr.Error(str(error)) from None
-        return str(folder), f"Pulled {repo_id} into `{folder}`; use it in Recognize by path or repo id."
+        get_recognizer.cache_clear()
+        return repo_id, f"Pulled {repo_id}; choose it in Recognize by its repo id."
 
     with gr.Tab("Train", id="train"):
         gr.Markdown("Compare models on labelled speech with speaker-independent folds; the best becomes a "
-                    "bundle in `models/` that Recognize can use (choose it by path).")
+                    "bundle in `models/` that Recognize can use (choose it by name).")
         with gr.Row():
             with gr.Column():
                 folder = gr.Textbox(str(datasets / "emodb"), label="Corpus folders (comma-separated; RAVDESS, "
@@ -365,7 +381,7 @@ def train_tab() -> None:
                     label="Speaker in file names (optional regex with (?P<speaker>…), e.g. spk(?P<speaker>\\d+)_)",
                     placeholder="files whose names give no speaker: a speakers.csv (file,speaker) in the zip "
                                 "or this; else scored on a random split")
-                name = gr.Textbox("my-model", label="Bundle name")
+                name = gr.Textbox("my-model", label="Bundle name (letters, digits, _ or -)")
                 with gr.Row():
                     start = gr.Button("Train", variant="primary")
                     cancel = gr.Button("Cancel", variant="stop")
@@ -375,7 +391,7 @@ def train_tab() -> None:
                 confusion = gr.Plot(label="Confusion matrix (best model)", elem_id="confusion")
                 report = gr.Textbox(label="Per-class report", lines=10, elem_id="class-report")
                 curves = gr.Plot(label="Training curves", visible=False, elem_id="curves")
-                bundle = gr.Textbox(label="Saved bundle (paste into Recognize → Model)", elem_id="bundle-path",
+                bundle = gr.Textbox(label="Saved bundle (choose it in Recognize → Model)", elem_id="bundle-path",
                                     buttons=["copy"])
         with gr.Accordion("Share on the Hugging Face Hub", open=False):
             with gr.Row():
@@ -392,7 +408,7 @@ def train_tab() -> None:
         pull_button.click(pull, [repo], [bundle, hub_status], api_name="pull_bundle")
 
 
-def timeline_tab() -> None:
+def timeline_tab(policy: ModelPolicy) -> None:
     """Two tabs: the Timeline of a long upload, and Live emotion from the microphone."""
     import tempfile
 
@@ -418,7 +434,7 @@ def timeline_tab() -> None:
         if not path:
             raise gr.Error("Upload a recording first.")
         try:
-            timeline = analyze_timeline(path, model=model or "default", emotions=emotions or None,
+            timeline = analyze_timeline(path, model=policy.choose(model), emotions=emotions or None,
                                         asr_backend="faster-whisper" if with_text else None,
                                         progress=lambda fraction, message: progress(fraction, desc=message))
         except USER_ERRORS as error:
@@ -473,7 +489,7 @@ def timeline_tab() -> None:
                                  type="filepath", elem_id="timeline-file")
                 with_text = gr.Checkbox(True, label="Transcribe each segment")
                 with gr.Accordion("Model and emotions", open=False):
-                    model = gr.Dropdown(model_choices(), value="default", allow_custom_value=True, label="Model")
+                    model = gr.Dropdown(model_choices(policy), value="default", allow_custom_value=True, label="Model")
                     emotions = gr.CheckboxGroup(labels, value=labels, label="Emotions to tell apart")
                 button = gr.Button("Analyze timeline", variant="primary")
                 summary = gr.Label(label="Share of speech time", elem_id="timeline-summary")
@@ -502,15 +518,17 @@ def timeline_tab() -> None:
         microphone.start_recording(lambda: LiveState(), None, [state], api_name=False)
 
 
-def build_app() -> gr.Blocks:
+def build_app(policy: ModelPolicy | None = None) -> gr.Blocks:
+    """The studio's UI; ``policy`` says which models callers may pick (default: no Hub models)."""
+    policy = policy or ModelPolicy()
     with gr.Blocks(title="Emotion speech studio") as demo:
         gr.Markdown("# Emotion speech studio\nRecognize, transcribe and re-voice emotional speech — offline.")
         with gr.Tabs():
-            recognize_tab()
+            recognize_tab(policy)
             transcribe_tab()
             revoice_tab()
-            train_tab()
-            timeline_tab()
+            train_tab(policy)
+            timeline_tab(policy)
     return demo
 
 

@@ -38,7 +38,8 @@ from asr import BACKENDS, DEFAULT_BACKEND, ASRUnavailable, available_backends, t
 from ser import audio as ser_audio
 from ser.audio import SAMPLE_RATE, AudioError, load_audio
 from ser.bundle import BundleError
-from ser.hub import HubUnavailable, looks_like_repo_id
+from ser.choice import ModelChoice, ModelPolicy, parse_hub_models
+from ser.hub import HubUnavailable
 from ser.recognizer import get_recognizer
 from ser.timeline import analyze_timeline
 from tts import EMOTIONS, VOICES, EngineError, HubVoiceError, revoice, synthesize
@@ -46,11 +47,11 @@ from tts import EMOTIONS, VOICES, EngineError, HubVoiceError, revoice, synthesiz
 API = "/api/v1"
 ROOT = Path(__file__).resolve().parent
 EXAMPLE = ROOT / "assets" / "examples" / "calm_meeting.wav"
-MODELS = ROOT / "models"
 # Piper voice names (en_US-amy-medium); paths are not accepted over HTTP.
 PIPER_VOICE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}-[A-Za-z0-9_]+-(x_low|low|medium|high)$")
 SHARE_TIMEOUT = 20.0
 UNAVAILABLE = (ASRUnavailable, EngineError, HubUnavailable, HubVoiceError)
+MODEL_FIELD = "'default' or a bundle name in models/ (or a Hub repo id the server allows)."
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class Settings:
     max_duration_s: float = ser_audio.MAX_DURATION
     concurrency: int = int(os.environ.get("SERVER_CONCURRENCY", 2))
     max_queue: int = int(os.environ.get("SERVER_MAX_QUEUE", 64))
+    # Which models callers may pick (ser.choice): the default, bundles in models/, allowed Hub repos.
+    models: ModelPolicy = ModelPolicy()
 
     @property
     def max_upload_bytes(self) -> int:
@@ -258,26 +261,28 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
     async def recognize(
         file: UploadFile = File(description="Speech in any format ffmpeg reads (wav, mp3, ogg, webm …)."),
         emotions: str | None = Form(None, description="Comma-separated subset to tell apart, e.g. angry,sad,neutral."),
-        model: str = Form("default", description="'default', a bundle under models/, or a Hub repo id."),
+        model: str = Form("default", description=MODEL_FIELD),
     ):
         """Emotion and gender of one utterance, with every emotion's probability."""
+        choice = _check_model(model, settings.models)
         samples = await read_audio(file)
         subset = [e.strip() for e in emotions.split(",") if e.strip()] if emotions else None
-        result = await workers.run(_recognize, samples, subset, model)
+        result = await workers.run(_recognize, samples, subset, choice)
         return {**result.to_dict(), "duration": round(samples.size / SAMPLE_RATE, 3)}
 
     @app.post(f"{API}/timeline", tags=["speech"], response_model=TimelineBody, responses=ERRORS)
     async def timeline(
         file: UploadFile = File(description="A recording with one or more utterances (any format ffmpeg reads)."),
         emotions: str | None = Form(None, description="Comma-separated subset to tell apart."),
-        model: str = Form("default", description="'default', a bundle under models/, or a Hub repo id."),
+        model: str = Form("default", description=MODEL_FIELD),
         with_text: bool = Form(True, description="Transcribe each segment (faster-whisper)."),
         language: str = Form("auto", max_length=8, description="ISO 639-1 code, or 'auto' to detect."),
     ):
         """Emotion over time: voice activity splits the recording; each utterance is recognised (and transcribed)."""
+        choice = _check_model(model, settings.models)
         samples = await read_audio(file)
         subset = [e.strip() for e in emotions.split(",") if e.strip()] if emotions else None
-        result = await workers.run(_timeline, samples, subset, model, with_text, language)
+        result = await workers.run(_timeline, samples, subset, choice, with_text, language)
         return {"duration": round(result.duration, 3), "labels": result.labels, "summary": result.summary(),
                 "segments": [s.to_dict() for s in result.segments]}
 
@@ -339,7 +344,7 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
     if ui is None:
         from app import build_app
 
-        ui = build_app()
+        ui = build_app(settings.models)
     ui.queue(default_concurrency_limit=settings.concurrency, max_size=settings.max_queue)
     # No server-side rendering: it needs a Node process that plain uvicorn does not start.
     return gr.mount_gradio_app(app, ui, path="/", max_file_size=settings.max_upload_bytes, ssr_mode=False)
@@ -387,18 +392,16 @@ def _too_large(size: int, settings: Settings) -> str:
     return f"The upload is {size / 2**20:.1f} MB; this server accepts up to {settings.max_upload_mb:g} MB."
 
 
-def _recognize(samples: np.ndarray, emotions: list[str] | None, model: str):
-    return get_recognizer(_check_model(model)).recognize(samples, emotions=emotions)
+def _recognize(samples: np.ndarray, emotions: list[str] | None, model: ModelChoice):
+    return get_recognizer(model).recognize(samples, emotions=emotions)
 
 
-def _check_model(model: str) -> str:
-    """Models a remote caller may pick: the default, bundles under models/, Hub repo ids (no paths)."""
-    model = (model or "default").strip()
-    if model == "default" or looks_like_repo_id(model):
-        return model
-    if re.fullmatch(r"[\w.-]+", model) and (MODELS / model / "bundle.json").is_file():
-        return str(MODELS / model)
-    raise ValueError(f"Unknown model {model!r}: use 'default', a bundle name under models/, or a Hub repo id.")
+def _check_model(model: str, policy: ModelPolicy) -> ModelChoice:
+    """The one model-choice rule (:func:`ser.choice.choose_model`), checked before the upload is read."""
+    try:
+        return policy.choose(model)
+    except BundleError as error:
+        raise ApiError(422, str(error)) from None
 
 
 def _check_voice(voice: str) -> str:
@@ -409,9 +412,10 @@ def _check_voice(voice: str) -> str:
                         "or a Piper voice name such as en_US-amy-medium.")
 
 
-def _timeline(samples: np.ndarray, emotions: list[str] | None, model: str, with_text: bool, language: str):
+def _timeline(samples: np.ndarray, emotions: list[str] | None, model: ModelChoice, with_text: bool,
+              language: str):
     language = None if language in ("", "auto") else language
-    return analyze_timeline(samples, model=_check_model(model), emotions=emotions,
+    return analyze_timeline(samples, model=model, emotions=emotions,
                             asr_backend=DEFAULT_BACKEND if with_text else None, language=language)
 
 
@@ -467,7 +471,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="longest accepted audio in seconds (default %(default)s)")
     parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
                         help="skip loading the models before serving")
+    parser.add_argument("--allow-hub-models", metavar="ORG/NAME,…", default="",
+                        help="Hugging Face repo ids callers may choose as models (and pull in the Train tab); "
+                             "none by default: callers pick only 'default' and bundles in models/")
     args = parser.parse_args(argv)
+    try:
+        args.hub_models = parse_hub_models(args.allow_hub_models)
+    except ValueError as error:
+        parser.error(f"--allow-hub-models: {error}")
     if args.concurrency < 1 or args.max_queue < 0 or args.max_upload_mb <= 0 or args.max_duration_s <= 0:
         parser.error("--concurrency must be ≥ 1, --max-queue ≥ 0, the limits > 0")
     return args
@@ -480,14 +491,15 @@ def main(build_ui: Callable, argv=None) -> None:
     args = parse_args(argv)
     # The packages read this limit too, so the UI and the API refuse the same audio.
     ser_audio.MAX_DURATION = args.max_duration_s
-    settings = Settings(args.max_upload_mb, args.max_duration_s, args.concurrency, args.max_queue)
+    settings = Settings(args.max_upload_mb, args.max_duration_s, args.concurrency, args.max_queue,
+                        models=ModelPolicy(hub_models=args.hub_models))
     warm = {}
     if args.warm_up:
         start = time.perf_counter()
         warm = warm_up()
         print(f"Models warmed in {time.perf_counter() - start:.1f} s: "
               + "; ".join(f"{k} {v}" for k, v in warm.items()), flush=True)
-    app = create_app(settings, build_ui(), warm)
+    app = create_app(settings, build_ui(settings.models), warm)
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
     local = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
     print(f"Running on {local} (UI at /, REST API docs at {local}/docs)", flush=True)

@@ -1,10 +1,14 @@
 """Model bundles: a folder with the models, label set, feature config and card.
 
-A bundle never holds pickles.  Linear models (and late fusions of them) are
-stored as plain arrays in ``weights.safetensors`` beside ``bundle.json``;
-any other zoo model is stored with ``skops``, and loaded only if every type in
-the file is on an allow-list of scikit-learn and NumPy classes, so loading a
-bundle from the Hub cannot run code.
+A bundle never holds pickles, and loading one runs no code from it.  Linear
+models (and late fusions of them) are stored as plain arrays in
+``weights.safetensors`` beside ``bundle.json``; any other zoo model is stored
+with ``skops``, and loaded only if every type in the file is on an exact list
+of the classes our zoo needs (:data:`SKOPS_ALLOWED_TYPES`); deep networks are
+Keras' native format, loaded in safe mode.  Before any tensor is read,
+``bundle.json`` is checked against its schema, every file it names must be a
+plain file name inside the bundle folder, and the safetensors header must
+describe exactly the arrays the specs need, at sizes within bounds.
 
 Layout::
 
@@ -13,14 +17,25 @@ Layout::
     <role>.skops         non-linear models (optional)
     <role>.keras         deep networks, Keras native format, loaded in safe mode
     README.md            model card
+
+Saving swaps folders so that no crash loses the bundle already there: the new
+bundle is written to ``.<name>.new-<id>``, the old one renamed to
+``.<name>.old-<id>``, the new one renamed into place, the old one deleted.
+When a crash left ``<name>`` missing, the next load (or listing) restores it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import math
 import os
+import re
+import secrets
 import shutil
-import tempfile
+import struct
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,16 +46,83 @@ from sklearn.preprocessing import StandardScaler
 
 from .models import LateFusionClassifier
 
+logger = logging.getLogger(__name__)
+
 FORMAT_VERSION = 1
+META = "bundle.json"
 WEIGHTS = "weights.safetensors"
-# Types beyond skops' own safe defaults that a .skops file may contain: scikit-learn
-# classes and our estimators.  Anything else (functions such as builtins.eval,
-# other packages' classes) is refused before loading.
-SKOPS_ALLOWED_PREFIXES = ("sklearn.", "ser.models.")
+CARD = "README.md"
+ROLES = ("emotion", "gender")
+# Bundle names: also folder names under models/ and values a remote caller may send.
+BUNDLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# Files a spec may name: no separators, no leading dot (so no "..", no hidden files).
+SPEC_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.(skops|keras)$")
+
+# Size bounds, checked on the file's size before it is read.  The default
+# bundle's bundle.json is 6 kB and its weights 107 kB; a random forest of 300
+# trees on 60 clips is 7.7 MB of skops (about 100 MB on 2,000 clips).
+MAX_META_BYTES = 4 * 2**20
+MAX_WEIGHTS_BYTES = 256 * 2**20
+MAX_HEADER_BYTES = 2**20
+MAX_SKOPS_BYTES = 1024 * 2**20
+MAX_SKOPS_MEMBERS = 200_000
+MAX_SCHEMA_BYTES = 256 * 2**20
+MAX_KERAS_BYTES = 512 * 2**20
+MAX_CARD_BYTES = 2**20
+MAX_LABELS = 64
+MAX_FEATURES = 1_000_000
+
+# The exact classes, beyond skops' own trusted defaults, that .skops files of
+# our zoo contain: found by saving every model of ser.models.CLASSIFIERS (with
+# the workbench's search spaces, 2 and 4 labels, 5/88/384 features) and a late
+# fusion of KNN experts, and collecting skops.io.get_untrusted_types.  Exact
+# names only: a prefix such as "sklearn." also admits functions scikit-learn
+# re-exports from the standard library (sklearn.utils._testing.check_output is
+# subprocess.check_output), which skops would call at load time.
+SKOPS_ALLOWED_TYPES = frozenset({
+    "ser.models.LateFusionClassifier",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.tree._tree.Tree",
+})
+# The skops node kinds those files use.  Calls, bound methods, partials,
+# operator getters and bare functions never occur in our files, so a schema
+# holding one is refused before skops builds anything.
+SKOPS_LOADERS = frozenset({
+    "CachedNode", "DictNode", "JsonNode", "ListNode", "LossNode", "NdArrayNode", "ObjectNode",
+    "RandomStateNode", "TreeNode", "TupleNode", "TypeNode",
+})
+MAX_SCHEMA_DEPTH = 100
 
 
 class BundleError(RuntimeError):
     """A bundle is missing, damaged, unsafe or incompatible; the message says which."""
+
+
+def check_bundle_name(name: str) -> str:
+    """``name`` if it is a valid bundle name, else :class:`BundleError`.
+
+    A bundle name is 1-64 ASCII letters, digits, ``_`` or ``-``, starting with
+    a letter or digit: a folder name under ``models/`` that cannot climb out
+    of it (``.``, ``..``, ``a/b``) or hide (``.x``).
+
+    Examples
+    --------
+    >>> check_bundle_name("emodb-knn")
+    'emodb-knn'
+    >>> check_bundle_name("..")
+    Traceback (most recent call last):
+    ...
+    ser.bundle.BundleError: '..' is not a valid bundle name: use 1-64 letters, digits, '_' or '-', starting with a letter or digit.
+    """
+    if isinstance(name, str) and BUNDLE_NAME.fullmatch(name):
+        return name
+    shown = repr(name[:40] + "…") if isinstance(name, str) and len(name) > 40 else repr(name)
+    raise BundleError(f"{shown} is not a valid bundle name: use 1-64 letters, digits, '_' or '-', "
+                      "starting with a letter or digit.")
 
 
 @dataclass
@@ -95,12 +177,247 @@ def _decode(spec: dict, prefix: str, arrays: dict):
         clf.classes_ = np.array(spec["classes"])
         clf.n_features_in_ = clf.coef_.shape[1]
         return Pipeline([("scale", scaler), ("clf", clf)])
+    model = LateFusionClassifier(blocks=[tuple(b) for b in spec["blocks"]])
+    model.estimators_ = [_decode(s, f"{prefix}.{i}", arrays) for i, s in enumerate(spec["experts"])]
+    model.classes_ = model.estimators_[0].classes_
+    return model
+
+
+# -- bundle.json schema ---------------------------------------------------------
+
+def _fail(message: str):
+    raise BundleError(f"bundle.json is invalid: {message}.")
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_classes(value, where: str) -> list[str]:
+    if (not isinstance(value, list) or not 2 <= len(value) <= MAX_LABELS
+            or not all(isinstance(c, str) and 0 < len(c) <= 64 for c in value) or len(set(value)) != len(value)):
+        _fail(f"{where} must be a list of 2-{MAX_LABELS} distinct names")
+    return value
+
+
+def _check_history(value, where: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict) or len(value) > 32 or not all(
+            isinstance(k, str) and isinstance(v, list) and len(v) <= 10_000
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+            for k, v in value.items()):
+        _fail(f"{where} must map metric names to lists of numbers")
+
+
+def _check_linear(spec: dict, where: str) -> None:
+    _check_classes(spec.get("classes"), f"{where}.classes")
+    params = spec.get("params", {})
+    if not isinstance(params, dict) or set(params) - {"C"} or not all(
+            _number(v) and v > 0 for v in params.values()):
+        _fail(f"{where}.params may only hold a positive number C")
+
+
+def _keras_params() -> set[str]:
+    from .deep import KerasSequenceClassifier
+
+    return set(KerasSequenceClassifier().get_params())
+
+
+def _check_spec(spec, where: str) -> None:
+    if not isinstance(spec, dict) or not isinstance(spec.get("kind"), str):
+        _fail(f"{where} must be an object with a kind")
+    kind = spec["kind"]
+    if kind == "linear":
+        _check_linear(spec, where)
+    elif kind == "late_fusion":
+        blocks, experts = spec.get("blocks"), spec.get("experts")
+        if not isinstance(experts, list) or not 1 <= len(experts) <= 32 or not isinstance(blocks, list) \
+                or len(blocks) != len(experts):
+            _fail(f"{where} needs as many blocks as experts (1-32)")
+        for i, block in enumerate(blocks):
+            if (not isinstance(block, list) or len(block) != 2 or not isinstance(block[0], int)
+                    or isinstance(block[0], bool) or block[0] < 0
+                    or not (block[1] is None or isinstance(block[1], int) and not isinstance(block[1], bool)
+                            and block[1] > block[0])):
+                _fail(f"{where}.blocks[{i}] must be [start, stop] with 0 <= start < stop")
+        for i, expert in enumerate(experts):
+            if not isinstance(expert, dict) or expert.get("kind") != "linear":
+                _fail(f"{where}.experts[{i}] must be a linear model")
+            _check_linear(expert, f"{where}.experts[{i}]")
+        if any(e["classes"] != experts[0]["classes"] for e in experts):
+            _fail(f"the experts of {where} must share one list of classes")
+    elif kind in ("skops", "keras"):
+        name = spec.get("file")
+        if not isinstance(name, str) or not SPEC_FILE.fullmatch(name) or not name.endswith(f".{kind}"):
+            _fail(f"{where}.file must be a plain file name ending in .{kind} (no folders), not "
+                  f"{name if not isinstance(name, str) else name[:80]!r}")
+        if kind == "keras":
+            _check_classes(spec.get("classes"), f"{where}.classes")
+            params = spec.get("params")
+            if not isinstance(params, dict) or set(params) - _keras_params() or not all(
+                    isinstance(v, str) and len(v) <= 64 or _number(v) for v in params.values()):
+                _fail(f"{where}.params must hold only the network's settings")
+            _check_history(spec.get("history"), f"{where}.history")
+    else:
+        _fail(f"{where}.kind {kind[:40]!r} is not one of linear, late_fusion, skops, keras")
+
+
+def _spec_classes(spec: dict) -> list[str] | None:
     if spec["kind"] == "late_fusion":
-        model = LateFusionClassifier(blocks=[tuple(b) for b in spec["blocks"]])
-        model.estimators_ = [_decode(s, f"{prefix}.{i}", arrays) for i, s in enumerate(spec["experts"])]
-        model.classes_ = model.estimators_[0].classes_
-        return model
-    raise BundleError(f"Unknown model kind {spec['kind']!r} in bundle.")
+        return spec["experts"][0]["classes"]
+    return spec.get("classes")
+
+
+def check_meta(meta) -> dict:
+    """Validate a parsed ``bundle.json``; returns it, or raises :class:`BundleError` naming the field."""
+    from .features import parse_feature_set
+
+    if not isinstance(meta, dict):
+        _fail("the top level must be an object")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise BundleError(f"The bundle has format {str(version)[:20]!r}; this version reads format {FORMAT_VERSION}.")
+    for key in ("name", "feature_set"):
+        if not isinstance(meta.get(key), str) or not 0 < len(meta[key]) <= 200:
+            _fail(f"{key} must be a short string")
+    try:
+        parse_feature_set(meta["feature_set"])
+    except ValueError as error:
+        _fail(str(error).rstrip("."))
+    labels = _check_classes(meta.get("labels"), "labels")
+    models = meta.get("models")
+    if not isinstance(models, dict) or "emotion" not in models or set(models) - set(ROLES):
+        _fail("models must be an object with an emotion model (and optionally a gender model)")
+    for role, spec in models.items():
+        _check_spec(spec, f"models.{role}")
+    classes = _spec_classes(models["emotion"])
+    if classes is not None and classes != labels:
+        _fail("labels must be the emotion model's classes")
+    for key in ("metrics", "info"):
+        if not isinstance(meta.get(key, {}), dict):
+            _fail(f"{key} must be an object")
+    return meta
+
+
+# -- files inside the bundle folder ----------------------------------------------
+
+def _inside(folder: Path, name: str, confine: Path | None, limit: int, *, required: bool = True) -> Path | None:
+    """``folder / name`` as a regular file within ``confine`` (default: the folder) and ``limit`` bytes."""
+    path = folder / name
+    if not path.exists() and not path.is_symlink():
+        if required:
+            raise BundleError(f"The bundle is incomplete: {name} is missing.")
+        return None
+    target = path.resolve()
+    root = (confine or folder).resolve()
+    if not target.is_relative_to(root) or (path.is_symlink() and confine is None):
+        raise BundleError(f"Refused: {name} in the bundle points outside the bundle folder.")
+    if not target.is_file():
+        raise BundleError(f"The bundle is damaged: {name} is not a regular file.")
+    size = target.stat().st_size
+    if size > limit:
+        raise BundleError(f"Refused: {name} is {size / 2**20:.1f} MB; a bundle's {name} may be at most "
+                          f"{limit / 2**20:.0f} MB.")
+    return target
+
+
+def read_meta(folder: str | Path, confine: Path | None = None) -> dict:
+    """The validated ``bundle.json`` of ``folder`` (size checked before it is read)."""
+    path = _inside(Path(folder), META, confine, MAX_META_BYTES)
+    try:
+        meta = json.loads(path.read_bytes())
+    except (ValueError, RecursionError) as error:
+        raise BundleError(f"bundle.json is not valid JSON ({str(error)[:100]}).") from None
+    return check_meta(meta)
+
+
+# -- safetensors, header first ----------------------------------------------------
+
+def _expected_arrays(specs: dict) -> dict[str, tuple]:
+    """Name -> shape of every array the specs need; ``"D:<prefix>"`` stands for a feature width."""
+    expected = {}
+
+    def linear(spec, prefix, width=None):
+        rows = 1 if len(spec["classes"]) == 2 else len(spec["classes"])
+        d = width if width is not None else f"D:{prefix}"
+        expected.update({f"{prefix}.mean": (d,), f"{prefix}.scale": (d,), f"{prefix}.coef": (rows, d),
+                         f"{prefix}.intercept": (rows,)})
+
+    for role, spec in specs.items():
+        if spec["kind"] == "linear":
+            linear(spec, role)
+        elif spec["kind"] == "late_fusion":
+            for i, (expert, (start, stop)) in enumerate(zip(spec["experts"], spec["blocks"])):
+                linear(expert, f"{role}.{i}", None if stop is None else stop - start)
+        elif spec["kind"] == "keras":
+            expected.update({f"{role}.mean": (f"D:{role}",), f"{role}.scale": (f"D:{role}",)})
+    return expected
+
+
+def read_safetensors_header(path: Path) -> tuple[int, dict]:
+    """``(header length, header)`` of a safetensors file, read without touching the tensors."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(8)
+        if len(head) < 8:
+            raise BundleError(f"{path.name} is not a safetensors file (too short).")
+        (length,) = struct.unpack("<Q", head)
+        if length > min(MAX_HEADER_BYTES, size - 8):
+            raise BundleError(f"Refused: {path.name} declares a {length}-byte header "
+                              f"(the file is {size} bytes; at most {MAX_HEADER_BYTES} are allowed).")
+        try:
+            header = json.loads(handle.read(length))
+        except (ValueError, RecursionError):
+            raise BundleError(f"{path.name} has a damaged header.") from None
+    if not isinstance(header, dict):
+        raise BundleError(f"{path.name} has a damaged header.")
+    return length, header
+
+
+def check_weights(path: Path, specs: dict) -> None:
+    """Check that the safetensors file holds exactly the arrays ``specs`` need, before any is read.
+
+    Names, dtype (float32), shapes (classes and feature widths consistent
+    within each model) and byte offsets (contiguous, covering the file) are
+    all checked against the header.
+    """
+    length, header = read_safetensors_header(path)
+    header.pop("__metadata__", None)
+    expected = _expected_arrays(specs)
+    if set(header) != set(expected):
+        missing, extra = sorted(set(expected) - set(header)), sorted(set(header) - set(expected))
+        raise BundleError(f"{path.name} does not match bundle.json"
+                          + (f"; missing {', '.join(missing[:5])}" if missing else "")
+                          + (f"; unexpected {', '.join(str(e)[:40] for e in extra[:5])}" if extra else "") + ".")
+    widths: dict[str, int] = {}
+    spans = []
+    for name, want in expected.items():
+        entry = header[name]
+        shape, offsets = (entry.get("shape"), entry.get("data_offsets")) if isinstance(entry, dict) else (None, None)
+        if (not isinstance(entry, dict) or entry.get("dtype") != "F32" or not isinstance(shape, list)
+                or len(shape) != len(want) or not all(isinstance(n, int) and not isinstance(n, bool) for n in shape)
+                or not isinstance(offsets, list) or len(offsets) != 2
+                or not all(isinstance(n, int) and not isinstance(n, bool) for n in offsets)):
+            raise BundleError(f"{path.name}: {name} must be a float32 array of {len(want)} dimensions.")
+        for got, need in zip(shape, want):
+            if isinstance(need, str):
+                need = widths.setdefault(need, got)
+                if not 1 <= got <= MAX_FEATURES:
+                    raise BundleError(f"{path.name}: {name} has {got} features (1-{MAX_FEATURES} allowed).")
+            if got != need:
+                needed = [widths.get(n, "any") if isinstance(n, str) else n for n in want]
+                raise BundleError(f"{path.name}: {name} has shape {shape}; bundle.json needs {needed}.")
+        if offsets[1] - offsets[0] != 4 * math.prod(shape):
+            raise BundleError(f"{path.name}: the offsets of {name} do not match its shape.")
+        spans.append(tuple(offsets))
+    position = 0
+    for start, stop in sorted(spans):
+        if start != position:
+            raise BundleError(f"{path.name}: its arrays overlap or leave gaps.")
+        position = stop
+    if 8 + length + position != path.stat().st_size:
+        raise BundleError(f"{path.name} is {path.stat().st_size} bytes; its header describes {8 + length + position}.")
 
 
 # -- skops for the rest of the zoo ---------------------------------------------
@@ -111,14 +428,62 @@ def _save_skops(model, path: Path) -> None:
     sio.dump(model, path)
 
 
+def _schema_loaders(node, depth: int = 0) -> set[str]:
+    if depth > MAX_SCHEMA_DEPTH:
+        raise BundleError(f"The skops schema is nested deeper than {MAX_SCHEMA_DEPTH} levels.")
+    found = set()
+    if isinstance(node, dict):
+        if "__loader__" in node:
+            found.add(str(node["__loader__"]))
+        for value in node.values():
+            found |= _schema_loaders(value, depth + 1)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _schema_loaders(value, depth + 1)
+    return found
+
+
+def check_skops(path: Path) -> list[str]:
+    """Audit a ``.skops`` file without building any object; returns the types to trust.
+
+    Refused: files that are not skops zips, over the size bounds, using a
+    node kind our files never use, or naming any type outside skops' trusted
+    defaults and :data:`SKOPS_ALLOWED_TYPES`.
+    """
+    import skops.io as sio
+
+    if not zipfile.is_zipfile(path):
+        raise BundleError(f"{path.name} is not a skops file (not a zip archive).")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_SKOPS_MEMBERS or sum(m.file_size for m in members) > MAX_SKOPS_BYTES:
+                raise BundleError(f"Refused: {path.name} unpacks to more than {MAX_SKOPS_BYTES / 2**20:.0f} MB "
+                                  f"or {MAX_SKOPS_MEMBERS} entries.")
+            schema_info = next((m for m in members if m.filename == "schema.json"), None)
+            if schema_info is None:
+                raise BundleError(f"{path.name} is not a skops file (no schema.json).")
+            if schema_info.file_size > MAX_SCHEMA_BYTES:
+                raise BundleError(f"Refused: the schema of {path.name} is over {MAX_SCHEMA_BYTES / 2**20:.0f} MB.")
+            schema = json.loads(archive.read(schema_info))
+    except (zipfile.BadZipFile, ValueError, RecursionError, NotImplementedError, RuntimeError) as error:
+        raise BundleError(f"{path.name} is not a readable skops file ({str(error)[:100]}).") from None
+    loaders = _schema_loaders(schema) - SKOPS_LOADERS
+    if loaders:
+        raise BundleError(f"{path.name} uses skops nodes that bundles never contain: "
+                          f"{', '.join(sorted(n[:40] for n in loaders)[:5])}.")
+    untrusted = sio.get_untrusted_types(file=path)
+    refused = sorted(set(untrusted) - SKOPS_ALLOWED_TYPES)
+    if refused:
+        raise BundleError(f"{path.name} contains types that are not allowed: "
+                          f"{', '.join(t[:80] for t in refused[:5])}.")
+    return untrusted
+
+
 def _load_skops(path: Path):
     import skops.io as sio
 
-    untrusted = sio.get_untrusted_types(file=path)
-    refused = [t for t in untrusted if not t.startswith(SKOPS_ALLOWED_PREFIXES)]
-    if refused:
-        raise BundleError(f"{path.name} contains types that are not allowed: {', '.join(refused)}.")
-    return sio.load(path, trusted=untrusted)
+    return sio.load(path, trusted=check_skops(path))
 
 
 # -- Keras networks in their native format -------------------------------------
@@ -135,82 +500,220 @@ def _save_keras(model, role: str, folder: Path, arrays: dict) -> dict | None:
 def _load_keras(path: Path, spec: dict, role: str, arrays: dict):
     from .deep import KerasSequenceClassifier
 
-    return KerasSequenceClassifier.from_saved(path / spec["file"], spec["params"], spec["classes"],
-                                              arrays[f"{role}.mean"], arrays[f"{role}.scale"], spec.get("history"))
+    # from_saved loads with safe_mode=True: no Lambda layers or other Python code run.
+    return KerasSequenceClassifier.from_saved(path, spec["params"], spec["classes"], arrays[f"{role}.mean"],
+                                              arrays[f"{role}.scale"], spec.get("history"))
 
 
-# -- bundle folder ----------------------------------------------------------
+# -- atomic save and crash recovery ---------------------------------------------
 
-def save_bundle(bundle: ModelBundle, path: str | Path) -> Path:
-    """Write ``bundle`` to the folder ``path`` atomically (temp folder, then rename).
+@contextlib.contextmanager
+def _lock(parent: Path, *, wait: bool = True):
+    """An exclusive ``flock`` on the folder of bundles; yields False if busy (``wait=False``) or unlockable.
 
-    An interrupted save never damages a bundle already at ``path``.
+    The folder itself is locked (no lock files to leave behind): saves and
+    recoveries in one models/ folder take turns, which costs nothing at the
+    rate bundles are saved.
     """
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock, the renames alone keep the old bundle safe
+        yield True
+        return
+    try:
+        fd = os.open(parent, os.O_RDONLY)
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except OSError:  # busy, or a file system without locks
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _leftovers(parent: Path, name: str) -> list[Path]:
+    return [p for p in parent.glob(f".{name}.*-*") if p.is_dir()
+            and p.name.startswith((f".{name}.new-", f".{name}.old-"))]
+
+
+def _recover(parent: Path, name: str) -> None:
+    """Under the lock: restore ``name`` from a crashed save's folders, then remove the leftovers."""
+    path = parent / name
+    leftovers = _leftovers(parent, name)
+    if not path.exists():
+        complete = [p for p in leftovers if (p / META).is_file()]
+        # The old bundle is the last one a save finished; a complete new one only when there is no old one.
+        complete.sort(key=lambda p: (p.name.startswith(f".{name}.old-"), p.stat().st_mtime), reverse=True)
+        if complete:
+            os.replace(complete[0], path)
+            logger.warning("restored the bundle %s from %s, left by an interrupted save", path, complete[0].name)
+            leftovers.remove(complete[0])
+    for stale in leftovers:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def recover_bundle(path: str | Path, *, wait: bool = True) -> None:
+    """Finish what an interrupted :func:`save_bundle` left at ``path`` (restore it, remove temp folders)."""
+    path = Path(path)
+    if not BUNDLE_NAME.fullmatch(path.name) or not path.parent.is_dir() or not _leftovers(path.parent, path.name):
+        return
+    with _lock(path.parent, wait=wait) as locked:
+        if locked:
+            _recover(path.parent, path.name)
+
+
+def list_bundles(folder: str | Path) -> list[str]:
+    """Names of the bundles in ``folder`` (valid names, with a ``bundle.json``), after crash recovery."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    names = set()
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.startswith(".") and ("-" in name):
+            name = name[1:].rsplit(".", 1)[0]
+            if BUNDLE_NAME.fullmatch(name):
+                recover_bundle(folder / name, wait=False)
+        if BUNDLE_NAME.fullmatch(name) and (folder / name / META).is_file():
+            names.add(name)
+    return sorted(names)
+
+
+def _fsync(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write(bundle: ModelBundle, folder: Path) -> None:
     from safetensors.numpy import save_file
 
+    arrays: dict[str, np.ndarray] = {}
+    specs = {}
+    for role, model in (("emotion", bundle.emotion_model), ("gender", bundle.gender_model)):
+        if model is None:
+            continue
+        spec = _encode(model, role, arrays) or _save_keras(model, role, folder, arrays)
+        if spec is None:
+            _save_skops(model, folder / f"{role}.skops")
+            spec = {"kind": "skops", "file": f"{role}.skops"}
+        specs[role] = spec
+    save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}, folder / WEIGHTS)
+    (folder / CARD).write_text(bundle.card or f"# {bundle.name}\n")
+    meta = {"format_version": FORMAT_VERSION, "name": bundle.name, "feature_set": bundle.feature_set,
+            "labels": bundle.labels, "models": specs, "metrics": bundle.metrics, "info": bundle.info}
+    # bundle.json last: a folder holding it is complete, which recovery relies on.
+    (folder / META).write_text(json.dumps(meta, indent=1))
+    # A bundle is meant to be shared: readable by all, like any other saved file.
+    folder.chmod(0o755)
+    for item in folder.rglob("*"):
+        item.chmod(0o755 if item.is_dir() else 0o644)
+        if item.is_file():
+            _fsync(item)
+    _fsync(folder)
+
+
+def save_bundle(bundle: ModelBundle, path: str | Path) -> Path:
+    """Write ``bundle`` to the folder ``path``, replacing a bundle there atomically.
+
+    The folder's name must be a valid bundle name (:func:`check_bundle_name`),
+    and an existing folder at ``path`` must be a bundle.  A save killed at any
+    moment leaves either the old or the new bundle loadable at ``path`` (the
+    next load or listing restores it if the kill fell between the renames).
+
+    Raises
+    ------
+    BundleError
+        The name is invalid, or ``path`` holds something that is not a bundle.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        arrays: dict[str, np.ndarray] = {}
-        specs = {}
-        for role, model in (("emotion", bundle.emotion_model), ("gender", bundle.gender_model)):
-            if model is None:
-                continue
-            spec = _encode(model, role, arrays) or _save_keras(model, role, tmp, arrays)
-            if spec is None:
-                _save_skops(model, tmp / f"{role}.skops")
-                spec = {"kind": "skops", "file": f"{role}.skops"}
-            specs[role] = spec
-        save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}, tmp / WEIGHTS)
-        meta = {"format_version": FORMAT_VERSION, "name": bundle.name, "feature_set": bundle.feature_set,
-                "labels": bundle.labels, "models": specs, "metrics": bundle.metrics, "info": bundle.info}
-        (tmp / "bundle.json").write_text(json.dumps(meta, indent=1))
-        (tmp / "README.md").write_text(bundle.card or f"# {bundle.name}\n")
-        # mkdtemp makes private folders; a bundle is meant to be shared.
-        tmp.chmod(0o755)
-        for item in tmp.iterdir():
-            item.chmod(0o644)
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
-            os.replace(path, old / "bundle")
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    name = check_bundle_name(path.name)
+    parent = path.parent
+    if path.is_symlink() or path.exists() and not (path / META).is_file() and (
+            not path.is_dir() or any(path.iterdir())):
+        raise BundleError(f"{path} exists and is not a model bundle; refusing to replace it.")
+    parent.mkdir(parents=True, exist_ok=True)
+    with _lock(parent):
+        _recover(parent, name)
+        token = secrets.token_hex(6)
+        new, old = parent / f".{name}.new-{token}", parent / f".{name}.old-{token}"
+        new.mkdir()
+        try:
+            _write(bundle, new)
+            if path.exists():
+                os.replace(path, old)
+            os.replace(new, path)
+            _fsync(parent)
+        except BaseException:
+            if old.exists() and not path.exists():
+                os.replace(old, path)
+            shutil.rmtree(new, ignore_errors=True)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
     return path
 
 
-def load_bundle(path: str | Path) -> ModelBundle:
-    """Read a bundle folder written by :func:`save_bundle`."""
+# -- loading -------------------------------------------------------------------
+
+def load_bundle(path: str | Path, *, confine: str | Path | None = None) -> ModelBundle:
+    """Read a bundle folder written by :func:`save_bundle`, checking everything before reading tensors.
+
+    Parameters
+    ----------
+    path : str or Path
+        The bundle folder.
+    confine : str or Path, optional
+        The folder every file must resolve inside (default: the bundle folder
+        itself, and no symbolic links).  A Hugging Face cache snapshot links
+        each file into its repo's ``blobs/``: pass the repo's cache folder.
+
+    Raises
+    ------
+    BundleError
+        Missing, damaged, unsafe or incompatible; the message says which.
+    """
     from safetensors.numpy import load_file
 
     path = Path(path)
-    meta_path = path / "bundle.json"
-    if not meta_path.is_file():
-        raise BundleError(f"{path} is not a model bundle (no bundle.json).")
+    confine = Path(confine) if confine is not None else None
+    if not (path / META).is_file():
+        recover_bundle(path)
+    if not (path / META).is_file():
+        raise BundleError(f"{path.name} is not a model bundle (no bundle.json).")
+    meta = read_meta(path, confine)
+    specs = meta["models"]
+    files = {role: _inside(path, spec["file"], confine, MAX_KERAS_BYTES if spec["kind"] == "keras"
+                           else MAX_SKOPS_BYTES) for role, spec in specs.items() if "file" in spec}
+    weights = _inside(path, WEIGHTS, confine, MAX_WEIGHTS_BYTES, required=bool(_expected_arrays(specs)))
+    card = _inside(path, CARD, confine, MAX_CARD_BYTES, required=False)
     try:
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise BundleError(f"{path} has bundle format {meta.get('format_version')}; "
-                              f"this version reads format {FORMAT_VERSION}.")
-        arrays = load_file(path / WEIGHTS) if (path / WEIGHTS).is_file() else {}
+        arrays = {}
+        if weights is not None:
+            check_weights(weights, specs)
+            arrays = load_file(weights)
         models = {}
-        for role, spec in meta["models"].items():
-            models[role] = (_load_skops(path / spec["file"]) if spec["kind"] == "skops"
-                            else _load_keras(path, spec, role, arrays) if spec["kind"] == "keras"
+        for role, spec in specs.items():
+            models[role] = (_load_skops(files[role]) if spec["kind"] == "skops"
+                            else _load_keras(files[role], spec, role, arrays) if spec["kind"] == "keras"
                             else _decode(spec, role, arrays))
+        model_classes = [str(c) for c in models["emotion"].classes_]
     except BundleError:
         raise
     except Exception as error:
-        raise BundleError(f"The model bundle at {path} is damaged: {error}") from error
-    card = path / "README.md"
+        raise BundleError(f"The model bundle {path.name} is damaged: {str(error)[:200]}") from error
+    if model_classes != meta["labels"]:
+        raise BundleError(f"The model bundle {path.name} is damaged: its emotion model's classes are not its labels.")
     return ModelBundle(
         emotion_model=models["emotion"], gender_model=models.get("gender"),
-        feature_set=meta["feature_set"], name=meta.get("name", path.name),
+        feature_set=meta["feature_set"], name=meta["name"],
         metrics=meta.get("metrics", {}), info=meta.get("info", {}),
-        card=card.read_text() if card.is_file() else "", path=path,
+        card=card.read_text(errors="replace") if card else "", path=path,
     )

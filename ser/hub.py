@@ -17,7 +17,9 @@ from urllib.parse import urlparse
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PROBE_TIMEOUT = 1.5
-REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# ASCII only, matched whole (``fullmatch``): ``\w`` and ``$`` would also let in
+# other scripts' letters and a trailing newline.
+REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9_.-]{1,96}")
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -27,7 +29,12 @@ class HubUnavailable(RuntimeError):
 
 def looks_like_repo_id(name: str) -> bool:
     """``"org/name"`` that is not an existing local path."""
-    return bool(REPO_ID.match(str(name))) and not Path(name).exists()
+    if not REPO_ID.fullmatch(str(name)):
+        return False
+    try:
+        return not Path(name).exists()
+    except OSError:
+        return False
 
 
 def offline_by_env() -> bool:

@@ -12,6 +12,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, AudioError, load_audio
 from .bundle import BundleError, ModelBundle, load_bundle
+from .choice import DEFAULT, ModelChoice
 from .features import extract
 from .hub import looks_like_repo_id, snapshot
 from .models import restrict_proba
@@ -35,20 +36,43 @@ class Recognition:
         return asdict(self)
 
 
-def resolve_model(model: str | Path | ModelBundle | None = None) -> ModelBundle:
-    """Load a bundle from ``"default"``, a local folder, or a Hub repo id (``org/name``)."""
+def resolve_model(model: str | Path | ModelChoice | ModelBundle | None = None) -> ModelBundle:
+    """Load a bundle from ``"default"``, a local folder, a Hub repo id (``org/name``) or a checked choice.
+
+    Strings and paths are the local Python API (the owner's own code and
+    CLI), so folders are accepted.  A server passes what a remote caller sent
+    through :func:`ser.choice.choose_model` first and hands over the
+    resulting :class:`~ser.choice.ModelChoice`, which never names an
+    arbitrary path.
+    """
     if isinstance(model, ModelBundle):
         return model
-    if model is None or str(model) == "default":
+    if isinstance(model, ModelChoice):
+        if model.kind == "bundle":
+            return load_bundle(model.path)
+        if model.kind == "hub":
+            return _load_hub(model.name)
+        model = DEFAULT
+    if model is None or str(model) == DEFAULT:
         if not DEFAULT_MODEL.is_dir():
             raise BundleError(f"The default model is missing from {DEFAULT_MODEL}; "
                               "train it with `python -m ser train --default`.")
         return load_bundle(DEFAULT_MODEL)
-    if Path(model).exists():
+    try:
+        is_folder = Path(model).is_dir()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        is_folder = False
+    if is_folder:
         return load_bundle(model)
     if looks_like_repo_id(str(model)):
-        return load_bundle(snapshot(str(model), allow_patterns=BUNDLE_FILES))
-    raise BundleError(f"No model bundle at {model!r} (not a folder, not a Hub repo id).")
+        return _load_hub(str(model))
+    raise BundleError(f"No model bundle at {str(model)[:200]!r} (not a folder, not a Hub repo id).")
+
+
+def _load_hub(repo_id: str) -> ModelBundle:
+    folder = snapshot(repo_id, allow_patterns=BUNDLE_FILES)
+    # A cache snapshot links each file into the repo's blobs/ folder, two levels up.
+    return load_bundle(folder, confine=folder.parent.parent)
 
 
 class EmotionRecognizer:
@@ -56,9 +80,10 @@ class EmotionRecognizer:
 
     Parameters
     ----------
-    model : str, Path or ModelBundle
-        ``"default"`` (the bundled model), a bundle folder, or a Hugging Face
-        Hub repo id holding a bundle.
+    model : str, Path, ModelChoice or ModelBundle
+        ``"default"`` (the bundled model), a bundle folder, a Hugging Face
+        Hub repo id holding a bundle, or what :func:`ser.choice.choose_model`
+        allowed a remote caller.
     emotions : sequence of str, optional
         Restrict predictions to these labels (e.g. ``["angry", "neutral",
         "sad"]``); probabilities are renormalised over them.
@@ -70,7 +95,7 @@ class EmotionRecognizer:
     'happy'
     """
 
-    def __init__(self, model: str | Path | ModelBundle | None = "default",
+    def __init__(self, model: str | Path | ModelChoice | ModelBundle | None = "default",
                  emotions: Sequence[str] | None = None):
         self.bundle = resolve_model(model)
         self.emotions = self._check_subset(emotions)
@@ -147,8 +172,8 @@ class EmotionRecognizer:
 
 
 @lru_cache(maxsize=4)
-def get_recognizer(model: str = "default") -> EmotionRecognizer:
-    """A shared recognizer per model, loaded once per process."""
+def get_recognizer(model: str | ModelChoice = "default") -> EmotionRecognizer:
+    """A shared recognizer per model (a name, folder or :class:`~ser.choice.ModelChoice`), loaded once."""
     return EmotionRecognizer(model)
 
 

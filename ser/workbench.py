@@ -31,7 +31,7 @@ import numpy as np
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 
-from .bundle import save_bundle
+from .bundle import check_bundle_name, save_bundle
 from .corpora import AUDIO_SUFFIXES, read_corpus
 from .evaluation import Evaluation, search_folds
 from .features import SEQUENCE_SHAPES, parse_feature_set
@@ -541,6 +541,7 @@ def run_training(
     ('svc', 0.71)
     """
     began = time.perf_counter()
+    check_bundle_name(name)  # before any work: "." or "a/b" must not cost a training run
     if not models:
         raise ValueError("Choose at least one model.")
     unknown = [m for m in models if m not in model_names()]

@@ -195,6 +195,9 @@ def test_push_uploads_only_safe_files(small_bundle, tmp_path, monkeypatch):
         def __init__(self, token):
             calls["token"] = token
 
+        def whoami(self):
+            return {"name": "me"}
+
         def create_repo(self, repo_id, **kwargs):
             calls["repo"] = repo_id
 
