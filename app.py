@@ -6,22 +6,29 @@ Only widgets and wiring live here; every computation is in the ``ser``,
 
 from __future__ import annotations
 
+import filecmp
+import os
+import shutil
 import tempfile
+import time
 from functools import partial
 from pathlib import Path
 
 import gradio as gr
 import plotly.graph_objects as go
+from gradio.context import LocalContext
+from gradio.utils import get_upload_folder
 
 from asr import (AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, ASRUnavailable, available_backends, fuse,
                  text_emotion, transcribe)
 from asr import model_choices as asr_model_choices
 from ser import AudioError, load_audio
+from ser.audio import SAMPLE_RATE
 from ser.bundle import BundleError, check_bundle_name
 from ser.choice import ModelPolicy
 from ser.hub import HubUnavailable
 from ser.recognizer import get_recognizer
-from tts import DEFAULT_INTENSITY, EngineError, HubVoiceError, revoice
+from tts import DEFAULT_INTENSITY, EngineError, HubVoiceError, check_budget, revoice
 from tts import EMOTIONS as TTS_EMOTIONS
 from tts.voices import voice_choices
 
@@ -34,6 +41,11 @@ SEED_SUBSETS = {
 }
 USER_ERRORS = (AudioError, BundleError, HubUnavailable, ASRUnavailable, ValueError)
 AS_RECOGNISED = "as recognised"
+# The one answer to a file input that is not this server's copy of an upload: it says nothing
+# about whether the path exists.
+UPLOAD_AGAIN = "Upload the file again."
+RESULT_PREFIX, RESULT_MAX_AGE_S = "studio-result-", 600
+LIVE_CHUNK_MAX_S = 10.0  # the browser streams a chunk a second
 NEW_VOICE, KEEP_VOICE = "New voice", "Keep my voice"
 
 
@@ -63,9 +75,67 @@ def model_choices(policy: ModelPolicy) -> list[str]:
     return policy.choices()
 
 
+def uploaded_file(path: str | None, missing: str = "Upload or record a clip first.") -> str:
+    """``path`` if it is a file a user uploaded to this server, or one of the app's example clips.
+
+    Mounted into FastAPI, Gradio 6.31 copied any server path a client named in
+    a file input into its cache and handed the copy to the handler, so being in
+    the cache proves nothing.  Only files that came through Gradio's upload
+    route (the running Blocks' ``upload_file_set``) pass, and cached copies of
+    the example clips (byte for byte), which the browser sends when one is
+    clicked.  Everything else gets :data:`UPLOAD_AGAIN`.
+    """
+    if not path:
+        raise gr.Error(missing)
+    blocks = LocalContext.blocks.get(None)
+    try:
+        resolved = Path(path).resolve()
+        if (resolved.is_relative_to(Path(get_upload_folder()).resolve()) and resolved.is_file()
+                and (blocks is not None and path in blocks.upload_file_set or _is_example(resolved))):
+            return str(resolved)
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        pass
+    raise gr.Error(UPLOAD_AGAIN)
+
+
+def result_folder() -> Path:
+    """A new temp folder for one job's result files; those of earlier jobs are removed once stale.
+
+    Gradio copies a result into its own cache (which ``delete_cache`` ages out)
+    as soon as the handler returns, so ten minutes is ample.
+    """
+    now = time.time()
+    for folder in Path(tempfile.gettempdir()).glob(f"{RESULT_PREFIX}*"):
+        try:
+            if now - folder.stat().st_mtime > RESULT_MAX_AGE_S:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # removed by a concurrent job
+            pass
+    return Path(tempfile.mkdtemp(prefix=RESULT_PREFIX))
+
+
+def corpus_folder(name: str, root: Path) -> Path:
+    """A corpus folder the Train tab may read: ``name`` (or a path) inside the server's ``root``.
+
+    Any other server folder is refused in words that do not say whether it exists.
+    """
+    try:
+        folder = (root / name).resolve()
+        if folder.is_relative_to(root) and folder.is_dir():
+            return folder
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        pass
+    raise gr.Error(f"Name a corpus folder in {root.name}/ on the server (e.g. emodb), or upload a zip.")
+
+
+def _is_example(path: Path) -> bool:
+    size = path.stat().st_size
+    return any(clip.stat().st_size == size and filecmp.cmp(clip, path, shallow=False)
+               for clip in EXAMPLES.glob("*") if clip.is_file())
+
+
 def recognize_clip(audio: str | None, emotions: list[str], model: str, policy: ModelPolicy):
-    if not audio:
-        raise gr.Error("Upload or record a clip first.")
+    audio = uploaded_file(audio)
     try:
         result = get_recognizer(policy.choose(model)).recognize(audio, emotions=emotions or None)
     except USER_ERRORS as error:
@@ -164,8 +234,7 @@ def asr_models(backend: str):
 
 def transcribe_clip(audio: str | None, backend: str, model: str, language: str, text_weight: float,
                     progress=gr.Progress()):
-    if not audio:
-        raise gr.Error("Upload or record a clip first.")
+    audio = uploaded_file(audio)
     try:
         progress(0.05, desc="Decoding the audio")
         samples = load_audio(audio)
@@ -233,14 +302,17 @@ def transcribe_tab() -> None:
 
 def revoice_clip(audio: str | None, emotion: str, intensity: float, voice: str, mode: str,
                  progress=gr.Progress()):
-    if not audio:
-        raise gr.Error("Upload or record a clip first.")
+    audio = uploaded_file(audio)
+    target, keep_voice = None if emotion == AS_RECOGNISED else emotion, mode == KEEP_VOICE
     try:
-        result = revoice(audio, None if emotion == AS_RECOGNISED else emotion, voice or None,
-                         intensity=intensity, keep_voice=mode == KEEP_VOICE, progress=progress)
+        samples = load_audio(audio)
+        if keep_voice:  # a new voice's text is checked by synthesize once it is transcribed
+            check_budget(samples.size / SAMPLE_RATE, target, intensity)
+        result = revoice((SAMPLE_RATE, samples), target, voice or None, intensity=intensity, keep_voice=keep_voice,
+                         progress=progress)
     except USER_ERRORS + (EngineError, HubVoiceError) as error:
         raise gr.Error(str(error)) from None
-    path = str(result.write(Path(tempfile.mkdtemp(prefix="revoice-")) / f"revoiced-{result.emotion}.wav"))
+    path = str(result.write(result_folder() / f"revoiced-{result.emotion}.wav"))
     return (radar_chart(result.recognized.probabilities), result.summary(), result.transcript,
             audio, path, path)
 
@@ -286,7 +358,7 @@ def train_tab(policy: ModelPolicy) -> None:
 
     sweep_stale_uploads()  # folders of uploads a crashed or killed server was unpacking
     runs: dict[str, threading.Event] = {}  # session -> cancel flag of its running training
-    datasets = ROOT.parent / "shared" / "datasets"
+    datasets = Path(os.environ.get("SER_DATASETS", ROOT.parent / "shared" / "datasets")).resolve()
 
     def train(folder, upload, emotions, features, models, search, epochs, name, speaker_pattern,
               request: gr.Request, progress=gr.Progress()):
@@ -300,10 +372,11 @@ def train_tab(policy: ModelPolicy) -> None:
         unpacked = None
         try:
             if upload:
-                unpacked = unpack_upload(upload)
+                unpacked = unpack_upload(uploaded_file(upload, "Upload a zip of labelled audio."))
                 corpora, skipped = [(None, unpacked.folder)], unpacked.skipped
             elif folder:
-                corpora, skipped = [(None, Path(f.strip())) for f in folder.split(",") if f.strip()], []
+                corpora, skipped = [(None, corpus_folder(f.strip(), datasets)) for f in folder.split(",")
+                                    if f.strip()], []
             else:
                 raise gr.Error("Give a corpus folder or upload a zip of labelled audio.")
             report = run_training(corpora, models=models, features=features, emotions=emotions or None,
@@ -365,9 +438,11 @@ def train_tab(policy: ModelPolicy) -> None:
                     "bundle in `models/` that Recognize can use (choose it by name).")
         with gr.Row():
             with gr.Column():
-                folder = gr.Textbox(str(datasets / "emodb"), label="Corpus folders (comma-separated; RAVDESS, "
-                                    "TESS, EMO-DB, CREMA-D, SAVEE or emotion-named files/folders)")
-                upload = gr.File(file_types=[".zip"], type="filepath", label="… or a zip of labelled audio")
+                folder = gr.Textbox("emodb", label=f"Corpus folders in {datasets.name}/ on the server "
+                                    "(comma-separated; RAVDESS, TESS, EMO-DB, CREMA-D, SAVEE or emotion-named "
+                                    "files/folders)")
+                upload = gr.File(file_types=[".zip"], type="filepath", label="… or a zip of labelled audio",
+                                 elem_id="train-zip")
                 emotions = gr.CheckboxGroup(list(EMOTIONS), label="Emotions (none = all)")
                 features = gr.Dropdown(["whisper-tiny", "whisper-base", "egemaps", "compare", "librosa",
                                         "whisper-tiny+whisper-base+egemaps"], value="whisper-tiny",
@@ -410,8 +485,7 @@ def train_tab(policy: ModelPolicy) -> None:
 
 def timeline_tab(policy: ModelPolicy) -> None:
     """Two tabs: the Timeline of a long upload, and Live emotion from the microphone."""
-    import tempfile
-
+    from ser.audio import decode
     from ser.live import LiveState, live_step
     from ser.timeline import analyze_timeline
 
@@ -431,8 +505,7 @@ def timeline_tab(policy: ModelPolicy) -> None:
         return figure
 
     def analyze(path, with_text, emotions, model, progress=gr.Progress()):
-        if not path:
-            raise gr.Error("Upload a recording first.")
+        path = uploaded_file(path, "Upload a recording first.")
         try:
             timeline = analyze_timeline(path, model=policy.choose(model), emotions=emotions or None,
                                         asr_backend="faster-whisper" if with_text else None,
@@ -448,7 +521,7 @@ def timeline_tab(policy: ModelPolicy) -> None:
             times += [s.start, s.end]
             probabilities += [s.probabilities, {}]
             hovertext += [text, "pause"]
-        folder = Path(tempfile.mkdtemp(prefix="timeline-"))
+        folder = result_folder()
         stem = Path(path).stem
         files = []
         for suffix, export in ((".json", timeline.to_json), (".csv", timeline.to_csv), (".srt", timeline.to_srt)):
@@ -469,7 +542,9 @@ def timeline_tab(policy: ModelPolicy) -> None:
         if chunk is None:
             return state, gr.skip(), gr.skip(), gr.skip()
         try:
-            state, updated = live_step(state, chunk)
+            # A path, not Gradio's numpy: Gradio would decode any upload whole, however long.
+            samples, rate = decode(uploaded_file(chunk), max_duration=LIVE_CHUNK_MAX_S)
+            state, updated = live_step(state, (rate, samples))
         except USER_ERRORS as error:
             raise gr.Error(str(error)) from None
         if not updated:
@@ -507,7 +582,7 @@ def timeline_tab(policy: ModelPolicy) -> None:
         gr.Markdown("Speak: the emotion of the last 3 seconds is updated every second.")
         with gr.Row():
             with gr.Column():
-                microphone = gr.Audio(sources=["microphone"], streaming=True, type="numpy", label="Microphone",
+                microphone = gr.Audio(sources=["microphone"], streaming=True, type="filepath", label="Microphone",
                                       elem_id="live-mic")
                 live_label = gr.Label(label="Emotion now", elem_id="live-label")
                 live_status = gr.Markdown(elem_id="live-status")

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
+import logging
 import os
 import re
 import secrets
+import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -33,23 +36,28 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from asr import BACKENDS, DEFAULT_BACKEND, ASRUnavailable, available_backends, text_emotion, transcribe
 from ser import audio as ser_audio
-from ser.audio import SAMPLE_RATE, AudioError, load_audio
+from ser.audio import SAMPLE_RATE, AudioError, AudioTooLong, load_audio
 from ser.bundle import BundleError
 from ser.choice import ModelChoice, ModelPolicy, parse_hub_models
 from ser.hub import HubUnavailable
 from ser.recognizer import get_recognizer
 from ser.timeline import analyze_timeline
-from tts import EMOTIONS, VOICES, EngineError, HubVoiceError, revoice, synthesize
+from tts import (EMOTIONS, MAX_AUDIO_SECONDS, MAX_TEXT, VOICES, BudgetError, EngineError, HubVoiceError, check_budget,
+                 revoice, synthesize)
+from tts.synthesis import CHARS_PER_SECOND
 
+logger = logging.getLogger(__name__)
 API = "/api/v1"
 ROOT = Path(__file__).resolve().parent
 EXAMPLE = ROOT / "assets" / "examples" / "calm_meeting.wav"
 # Piper voice names (en_US-amy-medium); paths are not accepted over HTTP.
 PIPER_VOICE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}-[A-Za-z0-9_]+-(x_low|low|medium|high)$")
 SHARE_TIMEOUT = 20.0
+FORM_ALLOWANCE = 64 * 1024
 UNAVAILABLE = (ASRUnavailable, EngineError, HubUnavailable, HubVoiceError)
 MODEL_FIELD = "'default' or a bundle name in models/ (or a Hub repo id the server allows)."
 
@@ -62,6 +70,8 @@ class Settings:
     max_duration_s: float = ser_audio.MAX_DURATION
     concurrency: int = int(os.environ.get("SERVER_CONCURRENCY", 2))
     max_queue: int = int(os.environ.get("SERVER_MAX_QUEUE", 64))
+    # Uploads, results and the UI's temp folders older than this are deleted (at start-up and as they age).
+    temp_max_age_s: float = float(os.environ.get("SERVER_TEMP_MAX_AGE_S", 3600))
     # Which models callers may pick (ser.choice): the default, bundles in models/, allowed Hub repos.
     models: ModelPolicy = ModelPolicy()
 
@@ -133,7 +143,8 @@ class TimelineBody(BaseModel):
 
 
 class SynthesisRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=2000, examples=["Kids are talking by the door."])
+    text: str = Field(min_length=1, max_length=MAX_TEXT, examples=["Kids are talking by the door."],
+                      description=f"Up to {MAX_TEXT} characters and about {MAX_AUDIO_SECONDS:.0f} s of audio.")
     emotion: str = Field("neutral", description=f"One of {', '.join(EMOTIONS)} (or an alias such as joy).")
     intensity: float = Field(1.0, ge=0, le=1)
     voice: str = Field("youngman", description=f"A preset ({', '.join(VOICES)}) or a Piper voice name.")
@@ -160,12 +171,83 @@ class Workers:
             self.in_flight -= 1
 
 
+class BodyTooLarge(MultiPartException):
+    """Raised into the app from ``receive`` once a request body passes the limit.
+
+    A ``MultiPartException`` because that is what the multipart parsers clean up
+    after: Gradio's deletes the partial upload it wrote only on this type.
+    """
+
+    def __init__(self):
+        super().__init__("The request body is over the limit.")
+
+
+class BodyLimit:
+    """Pure ASGI middleware: count each request body while it streams; 413 JSON once it passes ``limit``.
+
+    A ``Content-Length`` over the limit is refused before anything is read.
+    Chunked bodies carry no length, and both Starlette's and Gradio's multipart
+    parsers write whatever arrives to disk (733 MB in 10 s before this), so the
+    bytes are counted on the ``receive`` channel itself, for every route: the
+    REST API, Gradio's ``/gradio_api/upload`` and its queue.  Once over, every
+    further ``receive`` raises :class:`BodyTooLarge`, whatever the app started
+    to answer is dropped, and the client gets the 413 with ``Connection: close``.
+    """
+
+    def __init__(self, app, limit: int, message: str):
+        self.app, self.limit, self.message = app, limit, message
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limit:
+            return await self._refuse(send)
+        received, over, started = 0, False, False
+
+        async def counted():
+            nonlocal received, over
+            if over:
+                raise BodyTooLarge()
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    over = True
+                    raise BodyTooLarge()
+            return message
+
+        async def guarded(message):
+            nonlocal started
+            if over:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            await self._refuse(send)
+
+    async def _refuse(self, send) -> None:
+        body = json.dumps({"error": self.message}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
 def _translate_errors(function: Callable, *args, **kwargs):
     """Map the packages' exceptions to HTTP statuses (AudioError is a ValueError: test it first)."""
     try:
         return function(*args, **kwargs)
     except AudioError as error:
         raise ApiError(400, str(error)) from None
+    except BudgetError as error:
+        raise ApiError(413, str(error)) from None
     except UNAVAILABLE as error:
         raise ApiError(503, str(error)) from None
     except (BundleError, ValueError) as error:
@@ -223,24 +305,22 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
     async def http_error(request: Request, error: StarletteHTTPException):
         return JSONResponse({"error": str(error.detail)}, status_code=error.status_code, headers=error.headers)
 
-    @app.middleware("http")
-    async def upload_limit(request: Request, call_next):
-        # Refuse before reading the body; chunked uploads are measured after parsing.
-        length = request.headers.get("content-length", "")
-        if request.url.path.startswith(API) and length.isdigit() and int(length) > settings.max_upload_bytes:
-            return JSONResponse({"error": _too_large(int(length), settings)}, status_code=413)
-        return await call_next(request)
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception):
+        # The one answer for bugs: the details go to the log, never to the caller.
+        logger.exception("unexpected error in %s %s", request.method, request.url.path)
+        return JSONResponse({"error": "Something went wrong on the server; the error was logged."}, status_code=500)
+
+    # Multipart framing and the form fields beside the file take a few hundred bytes.
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + FORM_ALLOWANCE,
+                       message=f"The upload is over this server's limit: it accepts up to "
+                               f"{settings.max_upload_mb:g} MB.")
 
     async def read_audio(upload: UploadFile) -> np.ndarray:
         data = await upload.read()
         if len(data) > settings.max_upload_bytes:
             raise ApiError(413, _too_large(len(data), settings))
-        samples = await workers.run(load_audio, data, max_duration=float("inf"))
-        duration = samples.size / SAMPLE_RATE
-        if duration > settings.max_duration_s:
-            raise ApiError(413, f"The audio is {duration:.0f} s long; this server accepts up to "
-                                f"{settings.max_duration_s:.0f} s.")
-        return samples
+        return await workers.run(_decode_upload, data, settings.max_duration_s)
 
     @app.get(f"{API}/health", tags=["service"])
     async def health() -> dict[str, Any]:
@@ -309,6 +389,9 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
     async def synthesize_speech(request: SynthesisRequest):
         """Text to speech in an emotion and voice; answers a WAV file."""
         voice = _check_voice(request.voice)
+        # The budget is checked before the request waits for a worker (synthesize checks it again).
+        _translate_errors(check_budget, len(request.text) / CHARS_PER_SECOND, request.emotion, request.intensity,
+                          request.speed, characters=len(request.text))
         speech = await workers.run(synthesize, request.text, request.emotion, request.intensity, voice,
                                    request.speed, seed=request.seed)
         return _wav(speech.audio, speech.sample_rate, {
@@ -329,8 +412,10 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         Headers say what happened: ``X-Transcript`` (URL-encoded), ``X-Recognized-Emotion``,
         ``X-Emotion`` and ``X-Voice``.
         """
-        samples = await read_audio(file)
         voice = _check_voice(voice) if voice else None
+        samples = await read_audio(file)
+        if keep_voice:  # a new voice's text is checked by synthesize once it is transcribed
+            _translate_errors(check_budget, samples.size / SAMPLE_RATE, emotion or None, intensity)
         result = await workers.run(revoice, (SAMPLE_RATE, samples), emotion or None, voice, intensity=intensity,
                                    keep_voice=keep_voice, speed=speed, language=language)
         return _wav(result.audio, result.sample_rate, {
@@ -346,8 +431,19 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
 
         ui = build_app(settings.models)
     ui.queue(default_concurrency_limit=settings.concurrency, max_size=settings.max_queue)
+    # Gradio deletes its copies of uploads and results older than the age, every interval.
+    ui.delete_cache = (settings.temp_max_age_s / 4, settings.temp_max_age_s)
     # No server-side rendering: it needs a Node process that plain uvicorn does not start.
-    return gr.mount_gradio_app(app, ui, path="/", max_file_size=settings.max_upload_bytes, ssr_mode=False)
+    # show_error=False: only gr.Error messages (ours, written for users) reach the browser, never
+    # str() of an unexpected exception, which can hold server paths.
+    app = gr.mount_gradio_app(app, ui, path="/", max_file_size=settings.max_upload_bytes, ssr_mode=False,
+                              show_error=False)
+    # Gradio checks that a file input names an upload, not any server path, only once launch()
+    # has run (processing_utils._check_allowed); mounted, nothing sets the flag, and
+    # {"path": "/etc/passwd"} was copied into the cache and handed to the handler.  Its reload
+    # mode sets the same flag on a Blocks it serves.  The handlers check again (app.uploaded_file).
+    ui.has_launched = True
+    return app
 
 
 def add_offline_docs(app: FastAPI, static_url: str = "/static-docs") -> None:
@@ -388,6 +484,38 @@ def add_offline_docs(app: FastAPI, static_url: str = "/static-docs") -> None:
             redoc_favicon_url=f"{root}{static_url}/favicon.png", with_google_fonts=False)
 
 
+def sweep_stale_uploads(folder: str | Path, max_age_s: float) -> list[Path]:
+    """Remove what Gradio's upload folder holds that nothing touched for ``max_age_s`` seconds.
+
+    Gradio deletes its files of a running server (``delete_cache``) and on a
+    clean shutdown; a killed or crashed server left its uploads behind forever.
+    Called at start-up.
+    """
+    now, removed = time.time(), []
+    folder = Path(folder)
+    for entry in folder.iterdir() if folder.is_dir() else []:
+        try:
+            newest = max(p.lstat().st_mtime for p in [entry, *(entry.rglob("*") if entry.is_dir() else [])])
+            if now - newest > max_age_s:
+                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+                removed.append(entry)
+        except OSError:  # in use by another server sharing the folder, or removed meanwhile
+            continue
+    if removed:
+        logger.info("removed %d stale entries from %s", len(removed), folder)
+    return removed
+
+
+def _decode_upload(data: bytes, max_duration: float) -> np.ndarray:
+    # Decoding stops at the limit (the container's header is read first), so a compressed
+    # hour costs no more than the limit's worth of samples.
+    try:
+        return load_audio(data, max_duration=max_duration)
+    except AudioTooLong as error:
+        length = f"{error.duration:.0f} s long" if error.duration else "longer than that"
+        raise ApiError(413, f"The audio is {length}; this server accepts up to {max_duration:.0f} s.") from None
+
+
 def _too_large(size: int, settings: Settings) -> str:
     return f"The upload is {size / 2**20:.1f} MB; this server accepts up to {settings.max_upload_mb:g} MB."
 
@@ -408,7 +536,8 @@ def _check_voice(voice: str) -> str:
     voice = voice.strip()
     if voice.lower() in VOICES or PIPER_VOICE.match(voice):
         return voice
-    raise ApiError(422, f"Unknown voice {voice!r}: choose one of {', '.join(VOICES)} "
+    shown = voice if len(voice) <= 40 else voice[:40] + "…"  # a message, not an echo of any size
+    raise ApiError(422, f"Unknown voice {shown!r}: choose one of {', '.join(VOICES)} "
                         "or a Piper voice name such as en_US-amy-medium.")
 
 
@@ -491,6 +620,8 @@ def main(build_ui: Callable, argv=None) -> None:
     args = parse_args(argv)
     # The packages read this limit too, so the UI and the API refuse the same audio.
     ser_audio.MAX_DURATION = args.max_duration_s
+    from gradio.utils import get_upload_folder
+
     settings = Settings(args.max_upload_mb, args.max_duration_s, args.concurrency, args.max_queue,
                         models=ModelPolicy(hub_models=args.hub_models))
     warm = {}
@@ -499,6 +630,7 @@ def main(build_ui: Callable, argv=None) -> None:
         warm = warm_up()
         print(f"Models warmed in {time.perf_counter() - start:.1f} s: "
               + "; ".join(f"{k} {v}" for k, v in warm.items()), flush=True)
+    sweep_stale_uploads(get_upload_folder(), settings.temp_max_age_s)
     app = create_app(settings, build_ui(settings.models), warm)
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
     local = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
