@@ -64,6 +64,7 @@ def transcribe(
     model: str | None = None,
     language: str | None = None,
     task: str = "transcribe",
+    max_duration: float | None = None,
 ) -> Transcript:
     """Speech to text.
 
@@ -85,6 +86,9 @@ def transcribe(
         ``"translate"`` writes English text for speech in any language
         (faster-whisper with a multilingual model only), e.g. to read the
         emotion of non-English words with the English text classifiers.
+    max_duration : float, optional
+        Longest audio accepted in seconds (default: :func:`ser.audio.load_audio`'s
+        limit); the timeline, which has checked its recording, passes ``math.inf``.
 
     Returns
     -------
@@ -113,7 +117,7 @@ def transcribe(
     samples = np.asarray(audio)
     if samples.ndim != 1 or samples.dtype.kind != "f":
         raise AudioError("transcribe() takes mono float samples at 16 kHz; decode files with ser.load_audio.")
-    check_audio(samples)
+    check_audio(samples, **({} if max_duration is None else {"max_duration": max_duration}))
     language = (language or "").strip().lower()
     language = None if language in ("", AUTO_LANGUAGE) else language
     model = (model or "").strip()

@@ -17,12 +17,18 @@ that compresses too well):
   lost (:func:`cut_short`).  Of 72 synthetic sentences 16 came back in
   pieces from the short window, none from the 30 s one; decoding those
   again took WER from 21 % to 15 %.
+
+Decoding stops at a deadline (:func:`decoding_deadline`): no window is
+decoded after it, and :class:`DecodingStopped` carries what was decoded.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from faster_whisper import WhisperModel
 from faster_whisper.audio import pad_or_trim
@@ -36,6 +42,26 @@ FRAMES_PER_SECOND = 100  # mel frames (10 ms hop)
 LOOP_WORDS = 3
 _WORD = re.compile(r"[\w']+")
 SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？", "।")
+# Per call, not per model: one loaded model serves every thread.
+_deadline: ContextVar[float] = ContextVar("whisper_decoding_deadline", default=math.inf)
+
+
+class DecodingStopped(Exception):
+    """The decoding deadline passed; ``segments`` are those decoded before it."""
+
+    def __init__(self, segments=()):
+        super().__init__("the decoding deadline passed")
+        self.segments = list(segments)
+
+
+@contextmanager
+def decoding_deadline(seconds: float):
+    """Inside the block, :class:`ShortWindowWhisper` starts no decode after ``seconds`` from now."""
+    token = _deadline.set(time.perf_counter() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
 
 
 def window_frames(content_frames: int) -> int | None:
@@ -93,6 +119,25 @@ def cut_short(segments, duration: float) -> bool:
     return not all(ends[:-1]) or (not ends[-1] and segments[-1].end < duration - SPARE_SECONDS)
 
 
+class _Deadlined:
+    """The CTranslate2 Whisper, refusing to start a decode after the deadline.
+
+    faster-whisper tries up to six temperatures within one window; checking
+    only between windows let one window of a 3 s clip run for 35 s.
+    """
+
+    def __init__(self, model):
+        self._model = model
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def generate(self, *args, **kwargs):
+        if time.perf_counter() > _deadline.get():
+            raise DecodingStopped()
+        return self._model.generate(*args, **kwargs)
+
+
 class ShortWindowWhisper(WhisperModel):
     """:class:`~faster_whisper.WhisperModel` that encodes a short clip in a short window.
 
@@ -103,8 +148,14 @@ class ShortWindowWhisper(WhisperModel):
     stops mid-sentence (:func:`cut_short`).
     Decoding, timestamps, word alignment and the temperature fallback stay
     faster-whisper's own.  (For ``transcribe`` calls that start at 0 s, as
-    all of this project's do.)
+    all of this project's do.)  Past the :func:`decoding_deadline` no decode
+    starts, not even the next temperature of a fallback:
+    :class:`DecodingStopped` is raised.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.model = _Deadlined(self.model)
 
     def generate_segments(self, features, tokenizer, options, log_progress, encoder_output=None):
         content = features.shape[-1] - 1  # faster-whisper's count of frames that hold audio
@@ -112,7 +163,12 @@ class ShortWindowWhisper(WhisperModel):
         if encoder_output is not None or window is None:
             return super().generate_segments(features, tokenizer, options, log_progress, encoder_output)
         short = self.encode(pad_or_trim(features[:, :content], window))
-        segments = list(super().generate_segments(features, tokenizer, options, log_progress, short))
+        segments = []
+        try:
+            for segment in super().generate_segments(features, tokenizer, options, log_progress, short):
+                segments.append(segment)
+        except DecodingStopped:
+            raise DecodingStopped(segments) from None
         text = " ".join(s.text for s in segments)
         if not repeats_itself(text) and not cut_short(segments, content / FRAMES_PER_SECOND):
             return segments

@@ -42,6 +42,9 @@ class Transcript:
     language_probability : float or None
         Confidence of the language detection; ``None`` when the language was
         given or the model knows only one.
+    notes : tuple of str
+        Doubts a user should read with the text (an unsure language, a
+        decode that was stopped at its bound); empty when there are none.
     """
 
     text: str
@@ -51,6 +54,7 @@ class Transcript:
     model: str
     duration: float
     language_probability: float | None = None
+    notes: tuple[str, ...] = ()
 
     def to_dict(self, words: bool = False) -> dict:
         """The CLI's JSON shape; ``words=True`` adds each segment's word timings."""

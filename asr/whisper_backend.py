@@ -16,6 +16,7 @@ Models are loaded once per process and reused (:func:`load_model` is cached).
 
 from __future__ import annotations
 
+import math
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from ser.whisper_models import BUNDLED, bundled_model_path
 
 from . import hub
 from .errors import ASRUnavailable
+from .short_window import DecodingStopped, decoding_deadline
 from .transcript import Segment, Transcript, Word
 
 NAME = "faster-whisper"
@@ -42,6 +44,34 @@ DETECT_SECONDS = 30
 # Whisper decodes 30 s windows on its own; on long recordings it also
 # hallucinates over silences, which the VAD removes first.
 VAD_ABOVE_SECONDS = 30
+# Decoding is bounded.  On speech it cannot read (a 3 s Amharic clip) Whisper
+# loops until its 448-token limit at each of six fallback temperatures, then
+# again in the 30 s window: 33-39 s for 3 s of audio.  Speech needs far fewer
+# tokens: 2.1-2.9 per second on 20 RAVDESS clips, 3.7-7.0 on the project's
+# examples (English, German, garbled Spanish).  Each window may decode
+# MIN_NEW_TOKENS + TOKENS_PER_SECOND per second of its audio, and at most what
+# faster-whisper allows beside its longest prompt (224 tokens of earlier text).
+TOKENS_PER_SECOND = 12
+MIN_NEW_TOKENS = 24
+MAX_NEW_TOKENS = 448 - 224
+# A decode that fails Whisper's checks is sampled again at rising temperatures;
+# faster-whisper draws 5 candidates each time, which made one window of a 3 s
+# Amharic clip take 62 s (4 temperatures x 5 x 47-60 tokens).  One candidate
+# per temperature keeps the fallback and a fifth of its cost.
+FALLBACK_CANDIDATES = 1
+# Wall-clock budget: no decode starts after MIN_TIME_BUDGET plus this many
+# seconds per second of audio; the transcript then says it stopped.  Decoding
+# runs at a real-time factor of 0.1-0.3 here, 1-1.6 on this 2-core machine
+# shared by a dozen busy processes, so the budget bites only on loops.  Token
+# bounds alone do not end a loop: a cut decode moves on by a fraction of its
+# window, so a 2.7 s clip was decoded window after window for 127 s.
+TIME_PER_AUDIO_SECOND = 1.5
+MIN_TIME_BUDGET = 10.0
+# Below these the transcript carries a note: the detected language is a guess,
+# or Whisper's own mean token log-probability says the decode failed (its
+# log_prob_threshold for a retry is -1).
+LOW_LANGUAGE_PROBABILITY = 0.5
+LOW_AVG_LOGPROB = -1.0
 
 _load_lock = threading.Lock()
 
@@ -144,11 +174,15 @@ def transcribe(
     task: str = "transcribe",
     word_timestamps: bool = True,
     beam_size: int = BEAM_SIZE,
+    time_budget: float | None = None,
 ) -> Transcript:
     """Transcribe 16 kHz mono samples; see the module docstring for ``auto``.
 
     ``task="translate"`` writes English text for speech in any language
-    (multilingual models only).
+    (multilingual models only).  Decoding is bounded in tokens per second of
+    audio and in wall-clock time (:func:`decoding_budget`, or ``time_budget``
+    seconds); ``notes`` says when it stopped early or when the language or
+    the text is doubtful.
     """
     if task not in ("transcribe", "translate"):
         raise ValueError(f"Unknown task {task!r}; choose transcribe or translate.")
@@ -170,15 +204,32 @@ def transcribe(
     elif language not in whisper.supported_languages:
         raise ValueError(f"Whisper does not know the language code {language!r}.")
 
-    raw_segments, _ = whisper.transcribe(
-        samples,
-        language=language,
-        task=task,
-        beam_size=beam_size,
-        word_timestamps=word_timestamps,
-        vad_filter=samples.size > VAD_ABOVE_SECONDS * SAMPLE_RATE,
-    )
-    raw_segments = list(raw_segments)
+    duration = samples.size / SAMPLE_RATE
+    tokens, seconds = decoding_budget(duration)
+    seconds = seconds if time_budget is None else time_budget
+    raw_segments, notes = [], []
+    # The deadline holds from here: ShortWindowWhisper decodes a short clip as
+    # transcribe() is called, longer audio as its segments are iterated.
+    with decoding_deadline(seconds):
+        try:
+            generated, _ = whisper.transcribe(
+                samples,
+                language=language,
+                task=task,
+                beam_size=beam_size,
+                word_timestamps=word_timestamps,
+                vad_filter=samples.size > VAD_ABOVE_SECONDS * SAMPLE_RATE,
+                max_new_tokens=tokens,
+                best_of=FALLBACK_CANDIDATES,
+            )
+            for segment in generated:  # lazy: each step decodes the next window
+                raw_segments.append(segment)
+        except DecodingStopped as stopped:
+            raw_segments += stopped.segments
+            reached = raw_segments[-1].end if raw_segments else 0.0
+            notes.append(f"Transcription stopped at {reached:.0f} of {duration:.0f} s: it ran past its budget of "
+                         f"{seconds:.0f} s, as it does when Whisper cannot read the speech.")
+    notes += transcript_doubts(raw_segments, language, probability)
     segments = tuple(
         Segment(
             start=float(s.start),
@@ -199,6 +250,35 @@ def transcribe(
         segments=segments,
         backend=NAME,
         model=model,
-        duration=samples.size / SAMPLE_RATE,
+        duration=duration,
         language_probability=probability,
+        notes=tuple(notes),
     )
+
+
+def decoding_budget(duration: float) -> tuple[int, float]:
+    """``(max_new_tokens per window, seconds of wall-clock)`` for ``duration`` s of audio.
+
+    >>> decoding_budget(3.0), decoding_budget(600.0)
+    ((60, 14.5), (224, 910.0))
+    """
+    window = min(duration, 30.0)  # faster-whisper decodes at most 30 s at a time
+    tokens = min(MAX_NEW_TOKENS, MIN_NEW_TOKENS + math.ceil(TOKENS_PER_SECOND * window))
+    return tokens, MIN_TIME_BUDGET + TIME_PER_AUDIO_SECOND * duration
+
+
+def transcript_doubts(segments, language: str, probability: float | None) -> list[str]:
+    """What a user should know before trusting a transcript, in words (empty when nothing).
+
+    ``segments`` are faster-whisper's (with ``avg_logprob`` and ``tokens``);
+    ``probability`` is the language detection's, ``None`` when the language was given.
+    """
+    notes = []
+    if probability is not None and probability < LOW_LANGUAGE_PROBABILITY:
+        notes.append(f"Whisper is not sure which language this is (best guess {language!r} at {probability:.0%});"
+                     " the transcript may be wrong. Choose the language if you know it.")
+    counts = [len(s.tokens) for s in segments]
+    if sum(counts) and sum(s.avg_logprob * n for s, n in zip(segments, counts)) / sum(counts) < LOW_AVG_LOGPROB:
+        notes.append(f"Whisper's confidence in this transcript is low: it may be garbled ({language!r} may be a "
+                     "language it reads badly, or the speech is unclear).")
+    return notes

@@ -1,6 +1,7 @@
 """Timeline, batch and live benchmarks; each part rewrites its section of results/timeline.md.
 
     python bench/timeline_bench.py scaling --minutes 1 10 60   # throughput + peak memory per length
+    python bench/timeline_bench.py text --minutes 2.5          # transcribed timeline: one pass vs per segment
     python bench/timeline_bench.py batch --files 60            # local 1 / 2 processes vs Ray-local 2 workers
     python bench/timeline_bench.py live --seconds 30           # live-mode update latency
 
@@ -105,6 +106,109 @@ def scaling(minutes: list[float], with_text: bool) -> None:
     write_section("scaling-text" if with_text else "scaling", "\n".join(lines))
 
 
+# ---------------------------------------------------------------------- text
+
+# RAVDESS' two statements, by the statement field of the file name.
+STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
+
+
+def build_layout(path: Path, minutes: float, seed: int = 0) -> list[tuple[float, float, Path]]:
+    """Like :func:`build_recording`, returning ``(start, end, clip)`` of every clip in order."""
+    import soundfile
+
+    from ser import load_audio
+
+    rng = np.random.default_rng(seed)
+    clips, parts, layout, t = corpus_clips(), [], [], 0
+    while t < minutes * 60 * 16_000:
+        clip = clips[rng.integers(len(clips))]
+        samples = load_audio(clip)
+        layout.append((t / 16_000, (t + samples.size) / 16_000, clip))
+        parts += [samples, np.zeros(int(rng.uniform(0.5, 2.0) * 16_000), np.float32)]
+        t += samples.size + parts[-1].size
+    soundfile.write(path, np.concatenate(parts), 16_000, subtype="PCM_16")
+    return layout
+
+
+def per_segment_text(samples: np.ndarray, timeline) -> list[str]:
+    """The old way: one decode per segment, the language kept once a segment says enough."""
+    from asr import transcribe
+    from ser.audio import AudioError
+
+    language, texts = None, []
+    for s in timeline.segments:
+        try:
+            transcript = transcribe(samples[int(s.start * 16_000):int(s.end * 16_000)], language=language)
+        except AudioError:
+            texts.append("")
+            continue
+        texts.append(transcript.text.strip())
+        if language is None and len(texts[-1]) > 20:
+            language = transcript.language
+    return texts
+
+
+def text(minutes: float) -> None:
+    from asr import transcribe
+    from asr.metrics import word_error_rate
+    from ser import load_audio
+    from ser.recognizer import get_recognizer
+    from ser.timeline import analyze_timeline
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ravdess.wav"
+        layout = build_layout(path, minutes)
+        samples = load_audio(path, max_duration=float("inf"))
+        duration = samples.size / 16_000
+        reference = " ".join(STATEMENTS[clip.name.split("-")[4]] for _, _, clip in layout)
+        recognizer = get_recognizer("default")
+        transcribe(samples[: 3 * 16_000], language="en")  # models load outside the timing
+        alone = [recognizer.recognize(str(clip)).emotion for _, _, clip in layout]
+        runs = {}
+        for name, kwargs in (("no text", dict(asr_backend=None)),
+                             ("no text, tight VAD crop (context 0 s)", dict(asr_backend=None, context=0.0)),
+                             ("one pass with word timestamps", dict())):
+            started, cpu = time.perf_counter(), time.process_time()
+            runs[name] = (analyze_timeline(path, **kwargs), time.perf_counter() - started, time.process_time() - cpu)
+            print(name, f"{runs[name][1]:.1f} s", flush=True)
+        started, cpu = time.perf_counter(), time.process_time()
+        old_texts = per_segment_text(samples, runs["no text"][0])
+        old_wall = runs["no text"][1] + time.perf_counter() - started
+        old_cpu = runs["no text"][2] + time.process_time() - cpu
+        print("per segment", f"{old_wall:.1f} s", flush=True)
+
+    def agreement(timeline) -> str:
+        # Each segment against Recognize on the clip it overlaps most.
+        same = sum(s.emotion == alone[max(range(len(layout)), key=lambda k: min(s.end, layout[k][1])
+                                          - max(s.start, layout[k][0]))] for s in timeline.segments)
+        return f"{same}/{len(timeline.segments)}"
+
+    one_pass, one_wall, one_cpu = runs["one pass with word timestamps"]
+    rows = [("no text", runs["no text"][1], runs["no text"][2], None),
+            ("text, one decode per segment (before)", old_wall, old_cpu, old_texts),
+            ("text, one pass, words placed by timestamps (now)", one_wall, one_cpu, [s.text for s in one_pass.segments])]
+    lines = ["## Transcribed timeline: one pass vs one decode per segment", "",
+             f"Machine: {machine()}; commit {git_commit()}.",
+             f"Command: `python bench/timeline_bench.py text --minutes {minutes:g}`.",
+             f"Input: {len(layout)} RAVDESS clips (seed 0) with 0.5–2 s pauses, {duration:.0f} s, 16 kHz wav; "
+             "default emotion model; faster-whisper with the bundled base model, language detected (as the UI "
+             "runs it); models loaded before timing.  WER over the whole recording against the RAVDESS "
+             "statements (\"Kids are talking by the door\", \"Dogs are sitting by the door\") in clip order.  "
+             "Both text runs in the same process, one after the other, on the same bounded decoder.  "
+             "CPU time (all threads of the process) is given beside wall time: the machine is shared, and "
+             "on 2 idle cores the real-time factor lies between CPU/2 and CPU per audio second.", "",
+             "| run | segments | wall time | real-time factor | CPU s per audio s | WER |", "|---|---|---|---|---|---|"]
+    for name, wall, cpu, texts in rows:
+        error = "" if texts is None else f"{100 * word_error_rate([reference], [' '.join(texts)]):.1f} %"
+        lines.append(f"| {name} | {len(runs['no text'][0].segments)} | {wall:.1f} s | {wall / duration:.3f} | "
+                     f"{cpu / duration:.3f} | {error} |")
+    lines += ["", f"Notes of the one pass: {'; '.join(one_pass.notes) or 'none'}.", "",
+              "Same emotion as Recognize on the original clip (segment vs the clip it overlaps most): "
+              f"{agreement(runs['no text'][0])} hearing 1 s around each utterance (now), "
+              f"{agreement(runs['no text, tight VAD crop (context 0 s)'][0])} with the tight VAD crop (before)."]
+    write_section("text", "\n".join(lines))
+
+
 # --------------------------------------------------------------------- batch
 
 def batch(files: int) -> None:
@@ -135,13 +239,13 @@ def batch(files: int) -> None:
 # ---------------------------------------------------------------------- live
 
 def live(seconds: float) -> None:
+    from ser import load_audio
     from ser.live import live_step
-    from ser.timeline import stream_audio
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "live.wav"
         build_recording(path, seconds / 60, seed=1)
-        samples = np.concatenate(list(stream_audio(path)))
+        samples = load_audio(path, allow_silence=True)
     chunk = 16_000 // 4
     # Model loading and the first full-window shape are paid once per process, not per update.
     for seconds in (1, 2, 3):
@@ -173,6 +277,7 @@ def main() -> None:
     p = sub.add_parser("child")
     p.add_argument("path")
     p.add_argument("--text", action="store_true")
+    sub.add_parser("text").add_argument("--minutes", type=float, default=2.5)
     sub.add_parser("batch").add_argument("--files", type=int, default=60)
     sub.add_parser("live").add_argument("--seconds", type=float, default=30)
     args = parser.parse_args()
@@ -180,6 +285,8 @@ def main() -> None:
         scaling(args.minutes, args.text)
     elif args.part == "child":
         child(args.path, args.text)
+    elif args.part == "text":
+        text(args.minutes)
     elif args.part == "batch":
         batch(args.files)
     else:

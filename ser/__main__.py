@@ -184,6 +184,8 @@ def cmd_timeline(args) -> int:
         return 0
     for s in timeline.segments:
         print(f"{s.start:8.2f} {s.end:8.2f}  {s.emotion:<10} {s.confidence:4.0%}  {s.text}")
+    for note in timeline.notes:
+        print(f"note: {note}")
     print("share of speech time: " + ", ".join(f"{e} {p:.0%}" for e, p in timeline.summary().items()))
     return 0
 

@@ -1,4 +1,5 @@
-"""Timeline: VAD segmentation on project-made audio with a known layout, exports, CLI, live window."""
+"""Timeline: VAD segmentation on project-made audio with a known layout, the same answers as
+Recognize, one-pass transcription, exports, CLI, live window."""
 
 import csv
 import io
@@ -11,8 +12,9 @@ import soundfile
 from ser import load_audio
 from ser.__main__ import main
 from ser.live import LiveState, live_step
-from ser.timeline import (SAMPLE_RATE, Timeline, TimelineSegment, analyze_timeline, find_segments,
-                          merge_spans, speech_spans, srt_time, stream_audio)
+from ser.recognizer import get_recognizer
+from ser.timeline import (SAMPLE_RATE, Timeline, TimelineSegment, analyze_timeline, array_blocks, assign_words,
+                          context_bounds, find_segments, merge_spans, speech_spans, srt_time)
 
 from conftest import EXAMPLES
 
@@ -62,19 +64,54 @@ def test_speech_spans_match_the_known_layout(layout):
     assert_matches([(s / SAMPLE_RATE, e / SAMPLE_RATE) for s, e in spans], expected)
 
 
-def test_streaming_with_small_windows_finds_the_same_segments(layout, tmp_path):
+def test_small_vad_windows_find_the_same_segments(layout, tmp_path):
     path, samples, expected = layout
     # An 8 s window forces several windows and utterances across window edges.
-    found = [(s, e) for s, e, _ in find_segments(stream_audio(path, block_seconds=1.5), window=8.0)]
+    found = [(s, e) for s, e, _ in find_segments(array_blocks(samples, block_seconds=1.5), window=8.0)]
     assert_matches(found, expected)
-    # 44.1 kHz stereo FLAC goes through block reading and the stateful resampler.
+    # 44.1 kHz stereo FLAC is decoded by ser.audio, as Recognize decodes it.
     from scipy.signal import resample_poly
 
     hi = resample_poly(samples, 441, 160).astype(np.float32)
     soundfile.write(tmp_path / "hi.flac", np.stack([hi, hi], axis=1), 44_100)
-    blocks = list(stream_audio(tmp_path / "hi.flac", block_seconds=2.0))
-    assert abs(sum(b.size for b in blocks) - samples.size) < 0.01 * SAMPLE_RATE
-    assert_matches([(s, e) for s, e, _ in find_segments(iter(blocks), window=8.0)], expected)
+    timeline = analyze_timeline(tmp_path / "hi.flac", asr_backend=None, window=8.0)
+    assert_matches([(s.start, s.end) for s in timeline.segments], expected)
+    assert abs(timeline.duration - samples.size / SAMPLE_RATE) < 0.01
+
+
+def test_a_one_utterance_clip_gets_the_same_answer_as_recognize(tmp_path):
+    """The timeline decodes with ser.audio and hears the whole clip: the same samples, the same answer.
+
+    Before, it resampled with a second decoder and heard only the VAD's crop
+    (a sad clip was "sad 88 %" in Recognize and "neutral 72 %" in Timeline).
+    """
+    from scipy.signal import resample_poly
+
+    clip = load_audio(EXAMPLES / "slow_day.wav")
+    hi = resample_poly(clip, 441, 160).astype(np.float32)
+    path = tmp_path / "slow_day_44k.flac"
+    soundfile.write(path, np.stack([hi, 0.8 * hi], axis=1), 44_100)
+    timeline = analyze_timeline(path, asr_backend=None)
+    assert len(timeline.segments) == 1
+    segment = timeline.segments[0]
+    alone = get_recognizer("default").recognize(str(path))
+    assert segment.emotion == alone.emotion
+    assert set(segment.probabilities) == set(alone.probabilities)
+    for label, p in alone.probabilities.items():
+        assert abs(segment.probabilities[label] - p) < 1e-4, (label, segment.probabilities, alone.probabilities)
+    assert abs(segment.gender_confidence - alone.gender_confidence) < 1e-4
+
+
+def test_context_and_word_assignment():
+    second = SAMPLE_RATE
+    # Up to 1 s either side, never past the middle of a pause, never outside the recording.
+    assert context_bounds([(2 * second, 3 * second), (4 * second, 5 * second)], 9 * second) == [
+        (1 * second, int(3.5 * second)), (int(3.5 * second), 6 * second)]
+    assert context_bounds([(0, second)], second // 2 * 3) == [(0, second // 2 * 3)]
+    words = [(0.2, 0.5, "Kids"), (0.6, 1.2, "talk."), (1.5, 1.7, "Then"), (2.1, 2.4, "dogs."), (9.0, 9.5, "Bye.")]
+    assert assign_words(words, [(0.0, 1.3), (2.0, 3.0)]) == ["Kids talk. Then", "dogs. Bye."]
+    assert assign_words([(0.1, 0.2, "你"), (0.2, 0.3, "好")], [(0.0, 1.0)], joiner="") == ["你好"]
+    assert assign_words(words, []) == []
 
 
 def test_merging_and_maximum_segment_length():
@@ -103,14 +140,31 @@ def test_analyze_timeline_recognises_each_segment(layout):
     assert [(s.start, s.emotion) for s in same.segments] == [(s.start, s.emotion) for s in timeline.segments]
 
 
-def test_timeline_with_transcripts(layout):
+def test_timeline_transcribes_in_one_pass_and_places_the_words(layout, monkeypatch):
     pytest.importorskip("faster_whisper")
+    import asr
     from asr import available_backends
 
     if not any(b.name == "faster-whisper" and b.available for b in available_backends()):
         pytest.skip("faster-whisper is not available")
-    timeline = analyze_timeline(layout[1][: int(10 * SAMPLE_RATE)], language="en")  # the first two clips
-    assert "happy" in timeline.segments[1].text.lower()
+    calls = []
+
+    def counted(samples, **kwargs):
+        calls.append(samples.size)
+        return transcribe(samples, **kwargs)
+
+    transcribe = asr.transcribe
+    monkeypatch.setattr(asr, "transcribe", counted)
+    _, samples, expected = layout
+    timeline = analyze_timeline(samples, language="en")
+    assert calls == [samples.size]  # the whole recording, once: not one decode per segment
+    assert_matches([(s.start, s.end) for s in timeline.segments], expected)
+    words = [("meeting", "thursday"), ("happy", "wonderful"), ("believe", "won"), ("nothing", "tired"),
+             ("hate", "house")]
+    for segment, (first, second) in zip(timeline.segments, words):
+        text = segment.text.lower()
+        assert first in text and second in text, [s.text for s in timeline.segments]
+    assert timeline.notes == []
 
 
 def sample_timeline():

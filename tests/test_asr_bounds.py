@@ -1,0 +1,49 @@
+"""Whisper's decoding is bounded in tokens and time, and says when a transcript is doubtful."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ser import load_audio
+
+pytest.importorskip("faster_whisper")
+
+from asr import whisper_backend  # noqa: E402
+from asr.whisper_backend import decoding_budget, transcribe  # noqa: E402
+
+
+def test_the_budget_grows_with_the_audio_and_stays_inside_whispers_limit():
+    tokens, seconds = decoding_budget(3.0)
+    assert tokens == whisper_backend.MIN_NEW_TOKENS + 3 * whisper_backend.TOKENS_PER_SECOND
+    assert seconds == whisper_backend.MIN_TIME_BUDGET + 3 * whisper_backend.TIME_PER_AUDIO_SECOND
+    # A 30 s window of fast speech needs ~210 tokens at 7 per second; the cap leaves room for the prompt.
+    assert decoding_budget(600.0)[0] == whisper_backend.MAX_NEW_TOKENS
+    assert whisper_backend.MAX_NEW_TOKENS + 224 <= 448
+
+
+@pytest.fixture(scope="module")
+def unreadable(ased):
+    """3 s of Amharic: Whisper base guesses Georgian at 19 % and writes garbage."""
+    return load_audio(next(ased.rglob("f2-02-01-01-27.flac")))
+
+
+def test_speech_whisper_cannot_read_is_bounded_and_said(unreadable):
+    started = time.perf_counter()
+    transcript = transcribe(unreadable)
+    took = time.perf_counter() - started
+    # The budget (14.5 s) plus one decode of at most 60 tokens; before, such clips took 26-41 s.
+    assert took < decoding_budget(3.0)[1] + 10, took
+    assert transcript.language != "am" or transcript.language_probability < 0.5
+    assert any("not sure which language" in n for n in transcript.notes), transcript.notes
+
+
+def test_a_spent_budget_stops_before_the_first_decode(unreadable):
+    transcript = transcribe(unreadable, time_budget=0.0)  # language detection and encoding still run
+    assert transcript.text == "" and any("stopped at 0 of 3 s" in n for n in transcript.notes), transcript.notes
+
+
+def test_clear_english_has_no_notes(speech):
+    transcript = transcribe(speech, language="en")
+    assert transcript.notes == () and "meeting" in transcript.text.lower()
