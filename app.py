@@ -531,7 +531,8 @@ def timeline_tab(policy: ModelPolicy) -> None:
         rows = [[round(s.start, 2), round(s.end, 2), s.emotion, round(s.confidence, 3), s.text]
                 for s in timeline.segments]
         return (area_chart(times, probabilities, hovertext), timeline.summary(),
-                f"**{len(timeline.segments)} segments**, {speech:.0f} s of speech in {timeline.duration:.0f} s.",
+                f"**{len(timeline.segments)} segments**, {speech:.0f} s of speech in {timeline.duration:.0f} s."
+                + "".join(f"\n\n⚠️ {note}" for note in timeline.notes),
                 rows, [str(f) for f in files])
 
     def show_segment(rows, event: gr.SelectData):
@@ -557,7 +558,7 @@ def timeline_tab(policy: ModelPolicy) -> None:
     labels = get_recognizer("default").labels
     with gr.Tab("Timeline", id="timeline"):
         gr.Markdown("A long recording, utterance by utterance: emotion over time, what was said, and the share "
-                    "of time per emotion. Recordings of any length are read in blocks.")
+                    "of time per emotion; the words come from one transcription pass, placed by their times.")
         with gr.Row():
             with gr.Column(scale=1):
                 upload = gr.File(label="Recording (wav, flac, mp3, ogg, m4a …)", file_types=["audio"],

@@ -121,6 +121,8 @@ class TranscriptBody(BaseModel):
     backend: str
     model: str
     duration: float
+    notes: list[str] = Field(default_factory=list, description="Doubts about the transcript (unsure language, "
+                                                                "decoding stopped at its time bound).")
     text_emotion: TextEmotionBody | None = None
 
 
@@ -140,6 +142,7 @@ class TimelineBody(BaseModel):
     labels: list[str]
     summary: dict[str, float] = Field(description="Share of speech time per emotion.")
     segments: list[TimelineSegmentBody]
+    notes: list[str] = Field(default_factory=list, description="Doubts about the transcript, in words.")
 
 
 class SynthesisRequest(BaseModel):
@@ -364,7 +367,7 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         subset = [e.strip() for e in emotions.split(",") if e.strip()] if emotions else None
         result = await workers.run(_timeline, samples, subset, choice, with_text, language)
         return {"duration": round(result.duration, 3), "labels": result.labels, "summary": result.summary(),
-                "segments": [s.to_dict() for s in result.segments]}
+                "segments": [s.to_dict() for s in result.segments], "notes": result.notes}
 
     @app.post(f"{API}/transcribe", tags=["speech"], response_model=TranscriptBody, responses=ERRORS)
     async def transcribe_audio(
@@ -378,7 +381,8 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         """Speech to text with segment (and word) timings; optionally the emotion of the text."""
         samples = await read_audio(file)
         transcript = await workers.run(transcribe, samples, backend=backend, language=language, task=task)
-        body = {**transcript.to_dict(words=words), "duration": round(transcript.duration, 3)}
+        body = {**transcript.to_dict(words=words), "duration": round(transcript.duration, 3),
+                "notes": list(transcript.notes)}
         if with_text_emotion:
             found = await workers.run(text_emotion, transcript.text)
             body["text_emotion"] = {"emotion": found.emotion, "probabilities": found.probabilities,
