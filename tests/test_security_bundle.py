@@ -211,6 +211,47 @@ def test_every_zoo_model_round_trips_under_the_exact_list(tmp_path, name):
     np.testing.assert_allclose(loaded.emotion_model.predict_proba(X), model.predict_proba(X), atol=1e-6)
 
 
+KERAS_SCRIPT = """
+import sys
+from pathlib import Path
+import keras
+import numpy as np
+from safetensors.numpy import save_file
+from ser.bundle import BundleError, load_bundle
+
+folder, marker = Path(sys.argv[1]), sys.argv[2]
+inputs = keras.Input((4, 3))
+hook = f"lambda x: (open({marker!r}, 'w'), x)[1]"
+outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(keras.layers.Lambda(eval(hook))(inputs)))
+keras.Model(inputs, outputs).save(folder / "emotion.keras")
+save_file({"emotion.mean": np.zeros(3, np.float32), "emotion.scale": np.ones(3, np.float32)},
+          folder / "weights.safetensors")
+Path(marker).unlink(missing_ok=True)  # building the network ran the lambda once; loading must not
+try:
+    load_bundle(folder)
+    print("loaded")
+except BundleError as error:
+    print("refused", error)
+"""
+
+
+def test_keras_networks_load_in_safe_mode(tmp_path):
+    """A .keras file with a Lambda layer (Python code) is refused, and the code never runs."""
+    pytest.importorskip("keras")
+    folder = tmp_path / "deep"
+    folder.mkdir()
+    (folder / "bundle.json").write_text(json.dumps({
+        "format_version": 1, "name": "deep", "feature_set": "mfcc-seq", "labels": ["angry", "sad"],
+        "models": {"emotion": {"kind": "keras", "file": "emotion.keras", "classes": ["angry", "sad"],
+                               "params": {"architecture": "cnn1d", "frames": 4}}}}))
+    marker = tmp_path / "ran"
+    out = subprocess.run([sys.executable, "-c", KERAS_SCRIPT, str(folder), str(marker)], capture_output=True,
+                         text=True, timeout=600, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("refused") and "Lambda" in out.stdout, out.stdout
+    assert not marker.exists()
+
+
 # -- bundle.json: file names, schema, size -----------------------------------------
 
 @pytest.mark.parametrize("how", ["relative", "absolute", "symlink"])
