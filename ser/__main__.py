@@ -81,9 +81,10 @@ def _estimator(args):
 def cmd_workbench(args, models: list[str]) -> int:
     """Several models, deep models, parameter search or a zip upload: the workbench run."""
     from .recognizer import DEFAULT_MODEL
-    from .workbench import run_training, unpack_upload
+    from .workbench import ZipLimits, run_training, unpack_upload
 
-    upload = unpack_upload(args.zip) if args.zip else None
+    limits = ZipLimits(max_bytes=int(args.max_zip_mb * 2**20))
+    upload = unpack_upload(args.zip, limits=limits) if args.zip else None
     try:
         corpora = [(None, upload.folder)] if upload else (_corpus_args(args.corpus) if args.corpus
                                                           else _default_corpora())
@@ -241,6 +242,8 @@ def main(argv=None) -> int:
                    "folds of whole speakers")
     p.add_argument("--n-iter", type=int, default=6, help="candidates of a random search")
     p.add_argument("--zip", help="train on a zip of labelled audio (instead of --corpus)")
+    p.add_argument("--max-zip-mb", type=float, default=1024,
+                   help="most MiB the zip may unpack to, counted while unpacking (default 1024)")
     p.add_argument("--sequence-features", help="frame-level features of the deep models: mfcc-seq, "
                    "logmel-seq or whisper-tiny-seq (default: logmel-seq for cnn2d, else whisper-tiny-seq)")
     p.add_argument("--epochs", type=int, help="most epochs of a deep model (early stopping ends sooner)")
