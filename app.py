@@ -143,7 +143,7 @@ def recognize_clip(audio: str | None, emotions: list[str], model: str, policy: M
     gender = (f"**Gender:** {result.gender} ({result.gender_confidence:.0%})" if result.gender
               else "**Gender:** not predicted by this model")
     return (
-        {result.emotion: result.confidence},
+        {result.label if not result.sure else result.emotion: result.confidence},
         gender,
         radar_chart(result.probabilities),
         result.to_dict(),

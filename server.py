@@ -98,6 +98,9 @@ class RecognitionBody(BaseModel):
     gender: str | None
     gender_confidence: float | None
     probabilities: dict[str, float]
+    sure: bool = Field(True, description="False when the calibrated confidence is below the model's "
+                       "'not sure' threshold (see the model card).")
+    label: str = Field("", description="What to show: the emotion, or 'not sure — closest: sad (41 %)'.")
     duration: float = Field(description="Seconds of audio recognised.")
 
 

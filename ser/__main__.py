@@ -9,7 +9,6 @@ from pathlib import Path
 
 from .audio import AudioError
 from .bundle import BundleError
-from .choice import MODELS_DIR
 from .hub import HubUnavailable
 
 DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
@@ -54,10 +53,11 @@ def cmd_recognize(args) -> int:
     result = EmotionRecognizer(args.model).recognize(args.file, emotions=_emotions(args.emotions))
     if args.json:
         print(json.dumps({"emotion": result.emotion, "confidence": round(result.confidence, 4),
-                          "gender": result.gender,
+                          "sure": result.sure, "label": result.label, "gender": result.gender,
                           "probabilities": {k: round(v, 4) for k, v in result.probabilities.items()}}))
         return 0
-    print(f"{result.emotion} ({result.confidence:.0%}), {result.gender or 'gender unknown'}"
+    print(f"{result.label if not result.sure else f'{result.emotion} ({result.confidence:.0%})'}, "
+          f"{result.gender or 'gender unknown'}"
           + (f" ({result.gender_confidence:.0%})" if result.gender_confidence else ""))
     for label, p in sorted(result.probabilities.items(), key=lambda kv: -kv[1]):
         print(f"  {label:<10} {p:6.1%} {'█' * int(round(p * 40))}")
@@ -88,7 +88,7 @@ def cmd_workbench(args, models: list[str]) -> int:
     try:
         corpora = [(None, upload.folder)] if upload else (_corpus_args(args.corpus) if args.corpus
                                                           else _default_corpora())
-        out = DEFAULT_MODEL if args.default else Path(args.out or MODELS_DIR / args.name)
+        out = DEFAULT_MODEL if args.default else Path(args.out or Path("models") / args.name)
         report = run_training(corpora, models=models, features=args.features,
                               sequence_features=args.sequence_features, emotions=_emotions(args.emotions),
                               search=args.search, n_iter=args.n_iter, epochs=args.epochs, name=args.name,
@@ -102,12 +102,11 @@ def cmd_workbench(args, models: list[str]) -> int:
 
 
 def cmd_train(args) -> int:
-    from .bundle import check_bundle_name, save_bundle
+    from .bundle import save_bundle
     from .recognizer import DEFAULT_MODEL
     from .training import model_card, train_bundle
     from .workbench import is_deep
 
-    check_bundle_name(args.name)  # before reading any corpus
     models = [m.strip() for m in args.model.split(",") if m.strip()]
     if len(models) > 1 or args.search or args.zip or any(map(is_deep, models)):
         return cmd_workbench(args, models)
@@ -116,7 +115,7 @@ def cmd_train(args) -> int:
                           progress=_progress)
     bundle.info["command"] = "python -m ser " + " ".join(args.argv)
     bundle.card = model_card(bundle)
-    out = DEFAULT_MODEL if args.default else Path(args.out or MODELS_DIR / args.name)
+    out = DEFAULT_MODEL if args.default else Path(args.out or Path("models") / args.name)
     save_bundle(bundle, out)
     for corpus, m in bundle.metrics.items():
         if corpus != "gender":
@@ -141,7 +140,8 @@ def cmd_cross_corpus(args) -> int:
     test = load_dataset(_corpus_args([args.test]), args.features, emotions=emotions, progress=_progress)
     result = cross_corpus(_estimator(args), train, test, calibration=not args.no_calibration)
     if args.json:
-        print(json.dumps({**_evaluation_json(result), **result.extra}, indent=1))
+        extra = {k: v for k, v in result.extra.items() if k != "per_clip"}
+        print(json.dumps({**_evaluation_json(result), **extra}, indent=1))
     else:
         print(result.report())
     return 0
@@ -234,8 +234,8 @@ def main(argv=None) -> int:
                             "without either such files are scored on a random split")
         p.set_defaults(run=run)
     p = sub.choices["train"]
-    p.add_argument("--name", default="model", help="bundle name: 1-64 letters, digits, _ or - (default %(default)s)")
-    p.add_argument("--out", help="bundle folder (default: the project's models/NAME)")
+    p.add_argument("--name", default="model")
+    p.add_argument("--out", help="bundle folder (default models/NAME)")
     p.add_argument("--default", action="store_true", help="write the bundled default model in assets/")
     p.add_argument("--no-eval", action="store_true", help="skip cross-validation")
     p.add_argument("--search", choices=["grid", "random"], help="tune each model's parameters by UA on "

@@ -20,17 +20,39 @@ from .vad import require_speech
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "default"
 BUNDLE_FILES = ["bundle.json", "weights.safetensors", "*.skops", "*.keras", "README.md"]
+# Bundles trained before calibration carry no "not sure" threshold of their own.
+UNCALIBRATED_SURE_THRESHOLD = 0.5
+
+
+def sure_label(emotion: str, confidence: float, threshold: float) -> tuple[bool, str]:
+    """The honest answer: the emotion when ``confidence`` reaches ``threshold``, else "not sure".
+
+    Examples
+    --------
+    >>> sure_label("sad", 0.41, 0.55)
+    (False, 'not sure — closest: sad (41 %)')
+    """
+    if confidence >= threshold:
+        return True, emotion
+    return False, f"not sure — closest: {emotion} ({confidence:.0%})".replace("%", " %")
 
 
 @dataclass
 class Recognition:
-    """The result of :meth:`EmotionRecognizer.recognize`."""
+    """The result of :meth:`EmotionRecognizer.recognize`.
+
+    ``sure`` is False when the (calibrated) confidence is below the bundle's
+    ``sure_threshold``; ``label`` is then "not sure — closest: sad (41 %)",
+    else the emotion itself.  Show ``label`` to people, use ``emotion`` in code.
+    """
 
     emotion: str
     confidence: float
     gender: str | None
     gender_confidence: float | None
     probabilities: dict[str, float]
+    sure: bool = True
+    label: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -164,10 +186,13 @@ class EmotionRecognizer:
         if gender_proba is not None:
             g = int(np.argmax(gender_proba))
             gender, gender_conf = str(self.bundle.gender_model.classes_[g]), float(gender_proba[g])
+        threshold = self.bundle.info.get("sure_threshold", UNCALIBRATED_SURE_THRESHOLD)
+        sure, answer = sure_label(labels[best], float(proba[0, best]), threshold)
         return Recognition(
             emotion=labels[best], confidence=float(proba[0, best]), gender=gender,
             gender_confidence=gender_conf,
             probabilities={label: float(p) for label, p in zip(labels, proba[0])},
+            sure=sure, label=answer,
         )
 
 

@@ -33,7 +33,7 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from .audio import AudioError, load_audio
-from .bundle import ModelBundle, check_bundle_name
+from .bundle import ModelBundle
 from .corpora import Utterance, read_corpus
 from .evaluation import (Evaluation, evaluation_folds, expected_calibration_error, random_folds, score,
                          speakers_unknown, unknown_speaker)
@@ -267,6 +267,7 @@ def evaluate_corpus(
     result = score(y, predictions.astype(str), labels, f"{corpus}: {protocol}", n_folds=len(folds),
                    confidence=confidence)
     result.fit_seconds, result.predict_seconds = fit_seconds, predict_seconds / len(y)
+    result.extra["per_clip"] = {"confidence": confidence.tolist(), "correct": (predictions == y).tolist()}
     return result
 
 
@@ -398,7 +399,9 @@ def cross_corpus(
                    else "uncalibrated"))
     result = score(test.emotion, predicted, labels, protocol, confidence=proba.max(axis=1))
     result.fit_seconds, result.predict_seconds = fit_seconds, predict_seconds
-    result.extra = {"calibration": info, "n_train": int(len(train.emotion)), "n_test": int(len(test.emotion))}
+    result.extra = {"calibration": info, "n_train": int(len(train.emotion)), "n_test": int(len(test.emotion)),
+                    "per_clip": {"confidence": proba.max(axis=1).tolist(),
+                                 "correct": (predicted == test.emotion).tolist()}}
     return result
 
 
@@ -412,7 +415,6 @@ def train_bundle(
     progress: Progress | None = None,
 ) -> ModelBundle:
     """Evaluate per corpus, then fit the emotion and gender models on all of ``data``."""
-    check_bundle_name(name)
     estimator = estimator if estimator is not None else default_estimator(data.feature_set)
     metrics = {}
     corpora = sorted(set(data.corpus))
@@ -429,7 +431,7 @@ def train_bundle(
                 metrics.setdefault("gender", {})[corpus] = {"ua": gender.ua, "wa": gender.wa,
                                                             "protocol": gender.protocol}
     start = time.perf_counter()
-    emotion_model = fit(estimator, data.X, data.emotion, data.corpus)
+    emotion_model, calibration = fit_calibrated(estimator, data)
     known = data.gender != "unknown"
     gender_model = None
     if len(set(data.gender[known])) == 2:
@@ -443,6 +445,8 @@ def train_bundle(
         "trained_on": f"{date.today().isoformat()}, {platform.machine()}, Python {platform.python_version()}",
         "skipped": [f"{p}: {why}" for p, why in data.skipped],
     }
+    if calibration:  # the recognizer says "not sure" below sure_threshold
+        info.update(calibration=calibration, sure_threshold=calibration["sure_threshold"])
     bundle = ModelBundle(emotion_model=emotion_model, gender_model=gender_model,
                          feature_set=data.feature_set, name=name, metrics=metrics, info=info)
     bundle.card = model_card(bundle)
