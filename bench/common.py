@@ -30,11 +30,15 @@ def machine() -> str:
 
 
 def git_commit() -> str:
+    """The short HEAD commit, with a note when tracked files had uncommitted changes (the run measured those)."""
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True).stdout.strip()
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
     except OSError:
         return "unknown"
+    return f"{commit} + uncommitted changes" if dirty else commit
 
 
 def status_mb(pid: int, field: str = "VmRSS") -> float:

@@ -8,6 +8,7 @@ at a time and samples the server's ``VmRSS`` every 20 ms while it runs
 * an hour of 48 kHz stereo FLAC, made here (0.7 MB: silence compresses to
   almost nothing), to ``POST /api/v1/recognize`` and, uploaded through
   ``/gradio_api/upload``, to the Gradio ``recognize`` and ``timeline`` endpoints;
+  and an hour at 192 kHz, the highest rate accepted, to ``timeline``;
 * 200 MB sent with ``Transfer-Encoding: chunked`` (no length) to the REST API
   and to Gradio's upload route;
 * the 2.5 s example clip, as the control.
@@ -164,6 +165,7 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     flac = hour_of_flac()
     print(f"made an hour of 48 kHz stereo FLAC: {len(flac) / 2**20:.2f} MB in {time.perf_counter() - started:.0f} s")
+    fast = hour_of_flac(rate=192_000)  # the highest rate ser.audio accepts
     clip = CLIP.read_bytes()
     with tempfile.TemporaryDirectory(prefix="security-memory-") as temp:
         process, url = start_app(env={"GRADIO_TEMP_DIR": str(Path(temp) / "gradio")})
@@ -183,6 +185,9 @@ def main(argv=None) -> None:
                  lambda: gradio_call(url, "recognize", [gradio_upload(url, "hour.flac", flac), subset, "default"])),
                 ("1 h FLAC, Gradio upload + timeline (no transcript)",
                  lambda: gradio_call(url, "timeline", [gradio_upload(url, "hour.flac", flac), False, subset,
+                                                       "default"])),
+                (f"1 h FLAC at 192 kHz ({len(fast) / 2**20:.1f} MB), Gradio upload + timeline",
+                 lambda: gradio_call(url, "timeline", [gradio_upload(url, "hour192k.flac", fast), False, subset,
                                                        "default"])),
                 (f"chunked {CHUNKED_MB} MB, REST /api/v1/recognize",
                  partial(chunked, url, "/api/v1/recognize", "file")),
@@ -214,8 +219,9 @@ def write_report(path: Path, idle: float, rows: list[dict], flac_bytes: int, dis
         "",
         "Protocol: one request at a time; the server's `VmRSS` is sampled every 20 ms from the request's start "
         "to 0.5 s after its answer (peak column); `VmHWM` is the kernel's high-water mark of the whole process "
-        "after each case. The FLAC is an hour of silent 48 kHz stereo 16-bit audio made by the script "
-        f"({flac_bytes / 2**20:.2f} MB); the chunked bodies are {CHUNKED_MB} MB of zeros sent without a length.",
+        "after each case. The FLACs are an hour of silent stereo 16-bit audio made by the script, at 48 kHz "
+        f"({flac_bytes / 2**20:.2f} MB) and at 192 kHz, the highest rate the decoder accepts; the chunked bodies "
+        f"are {CHUNKED_MB} MB of zeros sent without a length.",
         "",
         f"**Idle RSS: {idle:.0f} MB. Worst peak: {worst:+.0f} MB above idle; target ≤ +{TARGET_MB} MB: {verdict}.**",
         "",
