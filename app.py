@@ -47,6 +47,7 @@ UPLOAD_AGAIN = "Upload the file again."
 RESULT_PREFIX, RESULT_MAX_AGE_S = "studio-result-", 600
 LIVE_CHUNK_MAX_S = 10.0  # the browser streams a chunk a second
 NEW_VOICE, KEEP_VOICE = "New voice", "Keep my voice"
+NO_EMOTIONS = "Tick at least one emotion to tell apart (all of the model's are ticked at first)."
 
 
 def radar_chart(probabilities: dict[str, float], title: str = "") -> go.Figure:
@@ -135,9 +136,10 @@ def _is_example(path: Path) -> bool:
 
 
 def recognize_clip(audio: str | None, emotions: list[str], model: str, policy: ModelPolicy):
+    emotions = chosen_emotions(emotions)
     audio = uploaded_file(audio)
     try:
-        result = get_recognizer(policy.choose(model)).recognize(audio, emotions=emotions or None)
+        result = get_recognizer(policy.choose(model)).recognize(audio, emotions=emotions)
     except USER_ERRORS as error:
         raise gr.Error(str(error)) from None
     gender = (f"**Gender:** {result.gender} ({result.gender_confidence:.0%})" if result.gender
@@ -150,12 +152,27 @@ def recognize_clip(audio: str | None, emotions: list[str], model: str, policy: M
     )
 
 
+def chosen_emotions(emotions: list[str] | None) -> list[str]:
+    """The ticked emotions; none ticked is refused rather than silently read as "all"."""
+    if not emotions:
+        raise gr.Error(NO_EMOTIONS)
+    return list(emotions)
+
+
 def model_labels(model: str, policy: ModelPolicy):
+    """The chosen model's emotions as the checkbox list's choices, all ticked."""
     try:
         labels = get_recognizer(policy.choose(model)).labels
     except USER_ERRORS as error:
         raise gr.Error(str(error)) from None
     return gr.update(choices=labels, value=labels)
+
+
+def follow_model(model: gr.Dropdown, emotions: gr.CheckboxGroup, policy: ModelPolicy, api_name: str | bool) -> None:
+    """Wire a model picker: its list is re-read on focus (bundles trained meanwhile appear), and the
+    emotion checkboxes become the chosen model's labels, all ticked."""
+    model.change(partial(model_labels, policy=policy), [model], [emotions], api_name=api_name)
+    model.focus(lambda: gr.update(choices=model_choices(policy)), None, model, api_name=False)
 
 
 def subset_for(preset: str, model: str, policy: ModelPolicy):
@@ -184,7 +201,7 @@ def recognize_tab(policy: ModelPolicy) -> None:
                 example_clips(audio)
             with gr.Column():
                 label = gr.Label(label="Emotion", elem_id="emotion-label")
-                gender = gr.Markdown(elem_id="gender")
+                gender = gr.Markdown(label="Gender", elem_id="gender")
                 chart = gr.Plot(label="All emotions", elem_id="radar")
                 details = gr.JSON(label="Details", visible=False)
         inputs = [audio, emotions, model]
@@ -193,9 +210,7 @@ def recognize_tab(policy: ModelPolicy) -> None:
         button.click(recognize, inputs, outputs, api_name="recognize")
         audio.upload(recognize, inputs, outputs, api_name=False)
         audio.stop_recording(recognize, inputs, outputs, api_name=False)
-        model.change(partial(model_labels, policy=policy), [model], [emotions], api_name="model_labels")
-        # Bundles trained in the Train tab appear without restarting the app.
-        model.focus(lambda: gr.update(choices=model_choices(policy)), None, model, api_name=False)
+        follow_model(model, emotions, policy, "model_labels")
         preset.change(partial(subset_for, policy=policy), [preset, model], [emotions], api_name="emotion_subset")
 
 
@@ -279,7 +294,8 @@ def transcribe_tab() -> None:
                 model = gr.Dropdown(first_models["choices"], value=first_models["value"], allow_custom_value=True,
                                     label="Model (faster-whisper also takes a size or Hub repo id)",
                                     elem_id="asr-model")
-                model_note = gr.Markdown(first_note, elem_id="asr-model-unavailable")
+                model_note = gr.Markdown(first_note, label="Models not usable here",
+                                         elem_id="asr-model-unavailable")
                 language = gr.Dropdown(LANGUAGE_CHOICES, value=AUTO_LANGUAGE, allow_custom_value=True,
                                        label="Language", elem_id="asr-language")
                 text_weight = gr.Slider(0, 1, value=TEXT_WEIGHT, step=0.05, label="Weight of the words in the fusion",
@@ -290,7 +306,7 @@ def transcribe_tab() -> None:
                 text = gr.Textbox(label="Transcript", lines=3, interactive=False, elem_id="asr-text")
                 segments = gr.Dataframe(headers=["start (s)", "end (s)", "text"], datatype=["number", "number", "str"],
                                         label="Segments", interactive=False, elem_id="asr-segments")
-                summary = gr.Markdown(elem_id="asr-summary")
+                summary = gr.Markdown(label="Summary", elem_id="asr-summary")
                 fused = gr.Label(label="Fused emotion (voice + words)", num_top_classes=3, elem_id="asr-fused")
                 chart = gr.Plot(label="Voice, words and fused", elem_id="asr-chart")
                 details = gr.JSON(label="Transcript with word timings", visible=False)
@@ -309,7 +325,7 @@ def revoice_clip(audio: str | None, emotion: str, intensity: float, voice: str, 
         if keep_voice:  # a new voice's text is checked by synthesize once it is transcribed
             check_budget(samples.size / SAMPLE_RATE, target, intensity)
         result = revoice((SAMPLE_RATE, samples), target, voice or None, intensity=intensity, keep_voice=keep_voice,
-                         progress=progress)
+                         progress=lambda fraction, message: progress(fraction, desc=message))
     except USER_ERRORS + (EngineError, HubVoiceError) as error:
         raise gr.Error(str(error)) from None
     path = str(result.write(result_folder() / f"revoiced-{result.emotion}.wav"))
@@ -336,7 +352,7 @@ def revoice_tab() -> None:
                 button = gr.Button("Re-voice", variant="primary", elem_id="tts-run")
                 example_clips(audio)
             with gr.Column():
-                summary = gr.Markdown(elem_id="tts-summary")
+                summary = gr.Markdown(label="Summary", elem_id="tts-summary")
                 chart = gr.Plot(label="Recognised emotion", elem_id="tts-radar")
                 transcript = gr.Textbox(label="Transcript", interactive=False, elem_id="tts-transcript")
                 original = gr.Audio(label="Original", interactive=False, elem_id="tts-original")
@@ -461,7 +477,7 @@ def train_tab(policy: ModelPolicy) -> None:
                     start = gr.Button("Train", variant="primary")
                     cancel = gr.Button("Cancel", variant="stop")
             with gr.Column():
-                summary = gr.Markdown(elem_id="train-summary")
+                summary = gr.Markdown(label="Summary", elem_id="train-summary")
                 comparison = gr.Plot(label="Model comparison", elem_id="comparison")
                 confusion = gr.Plot(label="Confusion matrix (best model)", elem_id="confusion")
                 report = gr.Textbox(label="Per-class report", lines=10, elem_id="class-report")
@@ -475,7 +491,7 @@ def train_tab(policy: ModelPolicy) -> None:
             with gr.Row():
                 push_button = gr.Button("Push the saved bundle")
                 pull_button = gr.Button("Pull by repo id")
-            hub_status = gr.Markdown()
+            hub_status = gr.Markdown(label="Hub status")
         start.click(train, [folder, upload, emotions, features, models, search, epochs, name, speaker_pattern],
                           [summary, comparison, confusion, report, curves, bundle], api_name="train")
         cancel.click(stop, None, None, api_name="cancel_training")
@@ -505,9 +521,10 @@ def timeline_tab(policy: ModelPolicy) -> None:
         return figure
 
     def analyze(path, with_text, emotions, model, progress=gr.Progress()):
+        emotions = chosen_emotions(emotions)
         path = uploaded_file(path, "Upload a recording first.")
         try:
-            timeline = analyze_timeline(path, model=policy.choose(model), emotions=emotions or None,
+            timeline = analyze_timeline(path, model=policy.choose(model), emotions=emotions,
                                         asr_backend="faster-whisper" if with_text else None,
                                         progress=lambda fraction, message: progress(fraction, desc=message))
         except USER_ERRORS as error:
@@ -539,13 +556,14 @@ def timeline_tab(policy: ModelPolicy) -> None:
         start, end, emotion, confidence, text = rows.iloc[event.index[0]].tolist()
         return f"**{start:.2f}–{end:.2f} s** · {emotion} ({confidence:.0%}) · {text or '(no transcript)'}"
 
-    def listen(chunk, state):
+    def listen(chunk, state, model, emotions):
         if chunk is None:
             return state, gr.skip(), gr.skip(), gr.skip()
         try:
             # A path, not Gradio's numpy: Gradio would decode any upload whole, however long.
             samples, rate = decode(uploaded_file(chunk), max_duration=LIVE_CHUNK_MAX_S)
-            state, updated = live_step(state, (rate, samples))
+            state, updated = live_step(state, (rate, samples), model=policy.choose(model),
+                                       emotions=chosen_emotions(emotions))
         except USER_ERRORS as error:
             raise gr.Error(str(error)) from None
         if not updated:
@@ -564,32 +582,42 @@ def timeline_tab(policy: ModelPolicy) -> None:
                 upload = gr.File(label="Recording (wav, flac, mp3, ogg, m4a …)", file_types=["audio"],
                                  type="filepath", elem_id="timeline-file")
                 with_text = gr.Checkbox(True, label="Transcribe each segment")
-                with gr.Accordion("Model and emotions", open=False):
-                    model = gr.Dropdown(model_choices(policy), value="default", allow_custom_value=True, label="Model")
-                    emotions = gr.CheckboxGroup(labels, value=labels, label="Emotions to tell apart")
+                with gr.Accordion("Model and emotions", open=False, elem_id="timeline-accordion"):
+                    model = gr.Dropdown(model_choices(policy), value="default", allow_custom_value=True, label="Model",
+                                        elem_id="timeline-model")
+                    emotions = gr.CheckboxGroup(labels, value=labels, label="Emotions to tell apart",
+                                                elem_id="timeline-emotions")
                 button = gr.Button("Analyze timeline", variant="primary")
                 summary = gr.Label(label="Share of speech time", elem_id="timeline-summary")
-                counts = gr.Markdown(elem_id="timeline-counts")
+                counts = gr.Markdown(label="Segments", elem_id="timeline-counts")
                 exports = gr.File(label="JSON, CSV, SRT", file_count="multiple")
             with gr.Column(scale=2):
                 chart = gr.Plot(label="Emotion over time", elem_id="timeline-chart")
                 table = gr.Dataframe(headers=["start", "end", "emotion", "confidence", "text"], interactive=False,
                                      label="Transcript (click a row)", elem_id="timeline-table", wrap=True)
-                segment = gr.Markdown(elem_id="timeline-segment")
+                segment = gr.Markdown(label="Segment", elem_id="timeline-segment")
         button.click(analyze, [upload, with_text, emotions, model], [chart, summary, counts, table, exports],
                      api_name="timeline")
         table.select(show_segment, [table], [segment], api_name=False)
+        follow_model(model, emotions, policy, False)
     with gr.Tab("Live", id="live"):
         gr.Markdown("Speak: the emotion of the last 3 seconds is updated every second.")
         with gr.Row():
             with gr.Column():
                 microphone = gr.Audio(sources=["microphone"], streaming=True, type="filepath", label="Microphone",
                                       elem_id="live-mic")
+                with gr.Accordion("Model and emotions", open=False, elem_id="live-accordion"):
+                    live_model = gr.Dropdown(model_choices(policy), value="default", allow_custom_value=True,
+                                             label="Model", elem_id="live-model")
+                    live_emotions = gr.CheckboxGroup(labels, value=labels, label="Emotions to tell apart",
+                                                     elem_id="live-emotions")
                 live_label = gr.Label(label="Emotion now", elem_id="live-label")
-                live_status = gr.Markdown(elem_id="live-status")
+                live_status = gr.Markdown(label="Status", elem_id="live-status")
             live_chart = gr.Plot(label="Rolling emotion", elem_id="live-chart")
         state = gr.State(None)
-        microphone.stream(listen, [microphone, state], [state, live_label, live_chart, live_status],
+        follow_model(live_model, live_emotions, policy, False)
+        microphone.stream(listen, [microphone, state, live_model, live_emotions],
+                          [state, live_label, live_chart, live_status],
                           stream_every=1.0, time_limit=600, api_name="live", concurrency_limit=4)
         microphone.start_recording(lambda: LiveState(), None, [state], api_name=False)
 

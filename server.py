@@ -82,7 +82,9 @@ class Settings:
 
 class ApiError(Exception):
     def __init__(self, status: int, message: str):
-        message = message[:1].upper() + message[1:]
+        first = message.split(" ", 1)[0]
+        if first.isalpha() and first.islower():  # a plain word; "no/such …" names a repo and stays as sent
+            message = message[:1].upper() + message[1:]
         super().__init__(message)
         self.status = status
         self.message = message

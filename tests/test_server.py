@@ -141,3 +141,9 @@ def test_every_endpoint_keeps_its_openapi_contract(app_url):
             case.call_and_validate(timeout=120, checks=checks)
 
         keeps_contract()
+
+
+def test_api_error_capitalises_a_plain_word_but_never_a_repo_id():
+    # A REST caller got "No/such …" for the repo "no/such" it had sent.
+    assert server.ApiError(404, "no/such is not on this server's allow-list").message.startswith("no/such ")
+    assert server.ApiError(400, "bad audio").message == "Bad audio"

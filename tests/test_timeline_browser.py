@@ -49,3 +49,45 @@ def test_live_tab_has_a_streaming_microphone(page):
     page.get_by_role("tab", name="Live").click()
     page.wait_for_selector("#live-mic", timeout=30_000)
     assert page.locator("#live-mic").get_by_role("button").count() >= 1
+
+
+@pytest.fixture()
+def trained_bundle():
+    """A two-emotion bundle in the app's models/ folder, as the Train tab leaves one (removed afterwards)."""
+    import shutil
+
+    from conftest import ROOT
+    from ser.bundle import ModelBundle, save_bundle
+    from ser.models import make_classifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 88)).astype(np.float32)  # 88 = eGeMAPS' width
+    y = np.array(["angry", "sad"] * 20)
+    X[:, 0] += 3 * (y == "angry")
+    name = "browser-two-emotions"
+    folder = save_bundle(ModelBundle(emotion_model=make_classifier("logreg").fit(X, y), feature_set="egemaps",
+                                     name=name), ROOT / "models" / name)
+    yield name
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def ticked(page, elem_id: str) -> list[list[str]]:
+    """[every choice, the ticked ones] of a CheckboxGroup."""
+    return page.evaluate(
+        "id => { const boxes = [...document.querySelectorAll(`#${id} input[type=checkbox]`)];"
+        " const name = b => b.closest('label').innerText.trim();"
+        " return [boxes.map(name), boxes.filter(b => b.checked).map(name)]; }", elem_id)
+
+
+@pytest.mark.parametrize("tab, prefix", [("Timeline", "timeline"), ("Live", "live")])
+def test_model_picker_lists_trained_bundles_and_emotions_follow(page, trained_bundle, tab, prefix):
+    # The bundle was saved after the app started: the picker re-reads models/ when opened.
+    page.get_by_role("tab", name=tab).click()
+    page.locator(f"#{prefix}-accordion").get_by_text("Model and emotions").click()
+    choices, ticks = ticked(page, f"{prefix}-emotions")
+    assert "boredom" in choices and ticks == choices  # the default model's nine
+    page.locator(f"#{prefix}-model input").click()
+    page.get_by_role("option", name=trained_bundle, exact=True).click()
+    page.wait_for_function("id => document.querySelectorAll(`#${id} input[type=checkbox]`).length === 2",
+                           arg=f"{prefix}-emotions", timeout=30_000)
+    assert ticked(page, f"{prefix}-emotions") == [["angry", "sad"], ["angry", "sad"]]

@@ -361,6 +361,56 @@ def test_revoice_rejects_unusable_audio(tmp_path):
         revoice(silent, recognizer=FakeRecognizer())
 
 
+def test_revoice_reports_named_stages_and_each_sentence():
+    # A plain callable (no gradio below app.py): every stage is named, and the synthesis, the
+    # long part, moves the bar sentence by sentence.
+    steps = []
+    revoice(ROOT / "assets" / "examples" / "asr_en_happy.wav", "sad", "youngman", recognizer=FakeRecognizer(),
+            progress=lambda fraction, message: steps.append((fraction, message)))
+    fractions, messages = zip(*steps)
+    assert fractions[0] == 0 and fractions[-1] == 1 and list(fractions) == sorted(fractions)
+    for number, stage in enumerate(("decoding", "recognising", "transcribing", "speaking in sad"), start=1):
+        assert any(m.startswith(f"Stage {number} of 4: {stage}") for m in messages), (stage, messages)
+    # "I am so happy to see you again. This is wonderful news!" is two sentences for Piper.
+    sentence_steps = [f for f, m in steps if "sentence" in m]
+    assert [m.split(" — ")[1] for m in messages if "sentence" in m] == [
+        "giving sentence 1 of 2 its sad prosody", "giving sentence 2 of 2 its sad prosody"]
+    assert 0.45 < sentence_steps[0] < sentence_steps[1] < 1
+
+
+def test_voice_for_language_keeps_the_preset_character():
+    from tts.voices import NoVoiceForLanguage, voice_for_language
+
+    woman = VOICES["youngwoman"]
+    assert voice_for_language(woman, "en") == (woman, "")
+    assert voice_for_language(woman, None) == (woman, "")
+    german, note = voice_for_language(woman, "de", language_name="German")
+    assert (german.engine, german.model, german.pitch_shift, german.formant_shift) == ("espeak", "de", 14.0, 1.18)
+    assert "German" in note and "espeak-ng" in note
+    assert voice_for_language(woman, "fr")[0].model == "fr-fr"  # not fr-be
+    assert voice_for_language(woman, "zh")[0].model == "cmn"  # Whisper's zh is espeak's Mandarin
+    assert voice_for_language(VOICES["espeak-female"], "es")[0].model == "es+f3"
+    with pytest.raises(NoVoiceForLanguage, match="no voice here speaks"):
+        voice_for_language(woman, "xx", language_name="Nowhere-ish")
+
+
+def test_revoice_speaks_german_words_with_a_german_voice(monkeypatch):
+    # The bundled voice read German words with English phonemes ("tear-wrap and leak off them").
+    from asr import transcribe
+    from asr.metrics import word_error_rate
+    from ser.audio import resample
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no Piper voice from the Hub: espeak-ng's German
+    text = "Heute ist ein schöner Tag und ich freue mich sehr auf das Wochenende."
+    result = revoice(ROOT / "assets" / "examples" / "asr_de.wav", "neutral", "youngwoman", language="de",
+                     recognizer=FakeRecognizer())
+    assert result.language == "de" and result.voice == "youngwoman (German)"
+    assert "German" in result.note and result.note in result.summary()
+    heard = transcribe(resample(result.audio, result.sample_rate, 16_000), language="de").text
+    # Measured 0.08 (one word, "Wochenende", which espeak-ng's own example already loses).
+    assert word_error_rate([text], [heard]) < 0.3, heard
+
+
 # --- CLI -------------------------------------------------------------------------------------
 
 

@@ -63,3 +63,24 @@ def test_revoice_tab_without_audio_shows_a_message(tab):
     page = tab
     page.locator("#tts-run").click()
     page.get_by_text("Upload or record a clip first.").first.wait_for(timeout=30_000)
+
+
+def test_revoice_tab_shows_named_stages_while_it_works(tab):
+    page = tab
+    page.locator("#tts-audio input[type=file]").set_input_files(str(CLIP))
+    # Every status text Gradio draws while the job runs, collected as it appears.
+    page.evaluate("""() => {
+        window.seenStages = [];
+        new MutationObserver(() => {
+            for (const el of document.querySelectorAll('.progress-text, .meta-text, .meta-text-center, .progress-level')) {
+                const text = el.innerText.trim();
+                if (text && !window.seenStages.includes(text)) window.seenStages.push(text);
+            }
+        }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    }""")
+    page.locator("#tts-run").click()
+    wait_for_result(page)
+    seen = page.evaluate("() => window.seenStages")
+    stages = {int(m.group(1)) for text in seen for m in [re.search(r"Stage (\d) of 4", text)] if m}
+    assert {3, 4} <= stages, seen  # transcribing and speaking last seconds; the first two can be quicker
+    assert any(re.search(r"sentence \d of 2", text) for text in seen), seen

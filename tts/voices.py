@@ -11,11 +11,25 @@ F0 alone would sound like a squeaky man; both move together here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import shutil
+import subprocess
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 # Piper's voice naming on the Hub: <lang>_<REGION>-<name>-<quality>.
 HUB_VOICE_NAME = re.compile(r"^[a-z]{2,3}_[A-Z]{2}-[A-Za-z0-9_]+-(x_low|low|medium|high)$")
+#: Language the presets speak: the bundled Piper voice (joe) and the espeak presets are US English.
+PRESET_LANGUAGE = "en"
+#: One Piper voice per language in rhasspy/piper-voices, fetched only when the Hub is reachable;
+#: offline, a cached voice of the language or espeak-ng's voice speaks instead.
+PIPER_VOICE_FOR_LANGUAGE = {
+    "de": "de_DE-thorsten-medium", "es": "es_ES-davefx-medium", "fr": "fr_FR-siwis-medium",
+    "it": "it_IT-paola-medium", "pt": "pt_BR-faber-medium", "ru": "ru_RU-irina-medium",
+    "zh": "zh_CN-huayan-medium",
+}
+# Whisper's language codes that espeak-ng spells otherwise.
+ESPEAK_ALIASES = {"zh": "cmn", "no": "nb", "jw": "jv"}
 
 
 @dataclass(frozen=True)
@@ -112,3 +126,102 @@ def voice_choices() -> list[tuple[str, str]]:
 
     presets = [(f"{v.name} — {v.description}", v.name) for v in VOICES.values()]
     return presets + [(f"{name} — Piper voice from the Hub (cached)", name) for name in cached_voices()]
+
+
+def voice_language(voice: Voice) -> str | None:
+    """The language ``voice`` speaks (ISO 639-1), or None when it cannot be told (an ``.onnx`` file).
+
+    Examples
+    --------
+    >>> voice_language(VOICES["youngwoman"]), voice_language(resolve_voice("de_DE-thorsten-medium"))
+    ('en', 'de')
+    """
+    if voice.model == "bundled":
+        return PRESET_LANGUAGE
+    if voice.engine == "espeak":
+        return voice.model.split("+")[0].split("-")[0]
+    if HUB_VOICE_NAME.match(voice.model):
+        return voice.model.split("_")[0]
+    return None
+
+
+@lru_cache(maxsize=1)
+def espeak_languages() -> tuple[str, ...]:
+    """The languages of the installed espeak-ng (``espeak-ng --voices``); empty without espeak-ng."""
+    if shutil.which("espeak-ng") is None:
+        return ()
+    try:
+        listing = subprocess.run(["espeak-ng", "--voices"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return tuple(line.split()[1] for line in listing.splitlines()[1:] if len(line.split()) > 1)
+
+
+def espeak_voice_for(language: str) -> str | None:
+    """espeak-ng's voice for a Whisper language code (``"de"``, ``"fr"`` → ``"fr-fr"``), or None."""
+    code = ESPEAK_ALIASES.get(language, language)
+    installed = espeak_languages()
+    for name in (code, f"{code}-{code}"):  # "fr-fr" before "fr-be"
+        if name in installed:
+            return name
+    return next((name for name in installed if name.startswith(f"{code}-")), None)
+
+
+class NoVoiceForLanguage(ValueError):
+    """No voice here speaks the transcript's language; the message says what would."""
+
+
+def voice_for_language(voice: Voice, language: str | None, *, language_name: str | None = None,
+                       online: bool = False) -> tuple[Voice, str]:
+    """A voice that speaks ``language``, in the character of ``voice``, and a note saying what changed.
+
+    A voice that already speaks the language (or whose language cannot be
+    told, an ``.onnx`` file the user chose) is kept.  Otherwise, in order: a
+    Piper voice of the language already in the Hub cache, the one in
+    :data:`PIPER_VOICE_FOR_LANGUAGE` when ``online``, espeak-ng's voice for
+    it.  The preset's pitch and formant shifts carry over, so "youngwoman"
+    stays a young woman.
+
+    Parameters
+    ----------
+    voice : Voice
+        The voice the user chose.
+    language : str or None
+        ISO 639-1 code of the text (Whisper's); None or English keeps ``voice``.
+    language_name : str, optional
+        The language's name for the note (``"German"``).
+    online : bool
+        Whether the Hub may be asked for a Piper voice.
+
+    Returns
+    -------
+    (Voice, str)
+        The voice to speak with and a one-line note ("" when ``voice`` is kept).
+
+    Raises
+    ------
+    NoVoiceForLanguage
+        No voice here speaks ``language``.
+    """
+    spoken = voice_language(voice)
+    if not language or spoken in (None, language):
+        return voice, ""
+    name = language_name or language
+    from .hub import cached_voices
+
+    piper = next((v for v in cached_voices() if v.split("_")[0] == language), None)
+    if piper is None and online:
+        piper = PIPER_VOICE_FOR_LANGUAGE.get(language)
+    if piper:
+        chosen = replace(voice, name=f"{voice.name} ({name})", engine="piper", model=piper, speaker_id=None)
+        return chosen, f"The words are {name}; {voice.name} speaks English, so the Piper voice {piper} said them."
+    espeak = espeak_voice_for(language)
+    if espeak is None:
+        raise NoVoiceForLanguage(
+            f"The words are {name}, and no voice here speaks it: the voices speak English and espeak-ng has no "
+            f"{name} voice. Pick a Piper voice for {name} from the Hub (online), or use 'Keep my voice'.")
+    variant = voice.model.partition("+")[2] if voice.engine == "espeak" else ""  # the f3 of espeak-female
+    chosen = replace(voice, name=f"{voice.name} ({name})", engine="espeak",
+                     model=f"{espeak}+{variant}" if variant else espeak, speaker_id=None)
+    return chosen, (f"The words are {name}; {voice.name} speaks English, so espeak-ng's {name} voice said them "
+                    f"(robotic; online, a Piper {name} voice would be used).")
