@@ -191,6 +191,23 @@ def test_oversized_synthesis_is_refused_before_any_work(server, body):
     assert "limit" in response.json()["error"] or "at most 600 characters" in response.json()["error"]
 
 
+def test_a_long_high_rate_upload_is_resampled_while_it_is_decoded(tmp_path):
+    """20 min of 48 kHz FLAC (0.2 MB): held at 48 kHz it took 2 x 230 MB; resampled as decoded, a third."""
+    from bench.security_memory import hour_of_flac
+
+    path = tmp_path / "long.flac"
+    path.write_bytes(hour_of_flac(seconds=1200))
+    script = ("import resource, sys; from ser.audio import load_audio; "
+              "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+              "x = load_audio(sys.argv[1], max_duration=3600, allow_silence=True); "
+              "print(x.size, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) // 1024)")
+    out = subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300, check=True).stdout.split()
+    size, peak_mb = int(out[0]), int(out[1])
+    assert size == 1200 * 16_000
+    assert peak_mb < 250, f"decoding took {peak_mb} MB more"  # the 16 kHz result is 77 MB, twice while joined
+
+
 def test_the_synthesis_budget_counts_tempo_and_speed():
     from tts import MAX_AUDIO_SECONDS, MAX_TEXT, BudgetError, check_budget, synthesize
 
