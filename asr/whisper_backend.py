@@ -61,11 +61,12 @@ MAX_NEW_TOKENS = 448 - 224
 FALLBACK_CANDIDATES = 1
 # Wall-clock budget: no decode starts after MIN_TIME_BUDGET plus this many
 # seconds per second of audio; the transcript then says it stopped.  Decoding
-# runs at a real-time factor of 0.1-0.3 here, 1-1.6 on this 2-core machine
-# shared by a dozen busy processes, so the budget bites only on loops.  Token
+# runs at a real-time factor of 0.1-0.3 on 2 cores, up to 2.6 (an 8 s piece
+# that is decoded twice, see asr.short_window) on the same cores shared with
+# a dozen busy processes, so the budget bites only on loops.  Token
 # bounds alone do not end a loop: a cut decode moves on by a fraction of its
 # window, so a 2.7 s clip was decoded window after window for 127 s.
-TIME_PER_AUDIO_SECOND = 1.5
+TIME_PER_AUDIO_SECOND = 3.0
 MIN_TIME_BUDGET = 10.0
 # Below these the transcript carries a note: the detected language is a guess,
 # or Whisper's own mean token log-probability says the decode failed (its
@@ -260,7 +261,7 @@ def decoding_budget(duration: float) -> tuple[int, float]:
     """``(max_new_tokens per window, seconds of wall-clock)`` for ``duration`` s of audio.
 
     >>> decoding_budget(3.0), decoding_budget(600.0)
-    ((60, 14.5), (224, 910.0))
+    ((60, 19.0), (224, 1810.0))
     """
     window = min(duration, 30.0)  # faster-whisper decodes at most 30 s at a time
     tokens = min(MAX_NEW_TOKENS, MIN_NEW_TOKENS + math.ceil(TOKENS_PER_SECOND * window))

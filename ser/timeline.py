@@ -4,8 +4,9 @@ A recording is decoded once (:func:`ser.audio.load_audio`, as Recognize
 does), voice-activity detection (the Silero VAD bundled with faster-whisper,
 onnx, offline) finds utterances in a sliding window, and each utterance is
 recognised from the same samples, with the same features, as Recognize would
-hear it.  The transcript is written in one pass over the whole recording and
-its words are placed in the segments by their timestamps.
+hear it.  The transcript is written in one pass over the recording, in pieces
+of whole utterances, and its words are placed in the segments by their
+timestamps.
 
 >>> from ser.timeline import analyze_timeline
 >>> timeline = analyze_timeline("meeting.flac")               # doctest: +SKIP
@@ -42,6 +43,10 @@ CONTEXT = 1.0
 MAX_RECORDING = 3600.0
 # Scripts written without spaces between words: their word timings are joined as they are.
 NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "km", "yue", "bo"})
+# Transcription pieces (see _transcribe): whole utterances, at most 9 s with their
+# padding, so each fits Whisper's 10 s short window with a second to spare.
+CHUNK_SECONDS = 9.0
+CHUNK_PAD = 0.5
 
 
 @dataclass
@@ -367,20 +372,59 @@ def analyze_timeline(source, *, model="default", emotions: Sequence[str] | None 
     return Timeline(segments, duration, labels, notes)
 
 
+def transcription_chunks(spans: Sequence[tuple[int, int]], total: int, longest: float = CHUNK_SECONDS,
+                         pad: float = CHUNK_PAD) -> list[tuple[int, int, int, int]]:
+    """Consecutive utterances grouped into pieces of at most ``longest`` seconds.
+
+    Returns ``(first, last, start, end)``: the span indices a chunk holds
+    (``last`` exclusive) and its samples, padded by up to ``pad`` seconds
+    into the pauses around it.  Chunks cut in pauses, so no word is split.
+
+    Examples
+    --------
+    >>> transcription_chunks([(16000, 48000), (64000, 96000), (200000, 220000)], 240000)
+    [(0, 2, 8000, 104000), (2, 3, 192000, 228000)]
+    """
+    limit, margin = int(longest * SAMPLE_RATE), int(pad * SAMPLE_RATE)
+    chunks, first = [], 0
+    for k in range(1, len(spans) + 1):
+        if k == len(spans) or spans[k][1] - spans[first][0] + 2 * margin > limit:
+            before = 0 if first == 0 else (spans[first - 1][1] + spans[first][0]) // 2
+            after = total if k == len(spans) else (spans[k - 1][1] + spans[k][0]) // 2
+            chunks.append((first, k, max(before, spans[first][0] - margin), min(after, spans[k - 1][1] + margin)))
+            first = k
+    return chunks
+
+
 def _transcribe(samples, spans, backend, language, report) -> tuple[list[str], list[str]]:
-    """One pass over the whole recording; words go to segments by their timestamps.
+    """The recording in chunks of whole utterances (:func:`transcription_chunks`); words go to
+    the segments of their chunk by their timestamps.
 
     Decoding each segment on its own cost 20x the audio's length with text
-    (273 s took 457 s): every segment paid for a 30 s-window encode and its
-    own decode, and lost the context of its neighbours.
+    (273 s took 457 s): every segment paid for an encode and its own decode.
+    One decode of 30 s windows garbles speech that repeats itself: on RAVDESS
+    recordings (two sentences, over and over) Whisper's compression-ratio
+    check rejects the right text and its sampled retries wrote nonsense (WER
+    78 %); pieces of at most 9 s hold two or three sentences and are encoded
+    in the 10 s short window, as cheap per second as 30 s windows.
     """
     from asr import transcribe
 
-    report(0.05, "Transcribing the recording (one pass)")
-    try:
-        transcript = transcribe(samples, backend=backend, language=language, max_duration=math.inf)
-    except AudioError:
-        return [""] * len(spans), []
-    joiner = "" if transcript.language in NO_SPACE_LANGUAGES else " "
+    texts, notes = [""] * len(spans), []
+    chunks = transcription_chunks(spans, samples.size)
     seconds = [(start / SAMPLE_RATE, end / SAMPLE_RATE) for start, end in spans]
-    return assign_words(_transcript_words(transcript), seconds, joiner), list(transcript.notes)
+    for n, (first, last, start, end) in enumerate(chunks):
+        report(0.05 + 0.45 * n / len(chunks), f"Transcribing {end / SAMPLE_RATE:.0f}/{samples.size / SAMPLE_RATE:.0f} s")
+        try:
+            transcript = transcribe(samples[start:end], backend=backend, language=language, max_duration=math.inf)
+        except AudioError:
+            continue
+        offset = start / SAMPLE_RATE
+        words = [(a + offset, b + offset, w) for a, b, w in _transcript_words(transcript)]
+        joiner = "" if transcript.language in NO_SPACE_LANGUAGES else " "
+        texts[first:last] = assign_words(words, seconds[first:last], joiner)
+        notes += [note for note in transcript.notes if note not in notes]
+        if language is None and len(transcript.text) > 20:
+            # Detection on every short piece flips between languages; one recording keeps one.
+            language = transcript.language
+    return texts, notes

@@ -14,7 +14,7 @@ from ser.__main__ import main
 from ser.live import LiveState, live_step
 from ser.recognizer import get_recognizer
 from ser.timeline import (SAMPLE_RATE, Timeline, TimelineSegment, analyze_timeline, array_blocks, assign_words,
-                          context_bounds, find_segments, merge_spans, speech_spans, srt_time)
+                          context_bounds, find_segments, merge_spans, speech_spans, srt_time, transcription_chunks)
 
 from conftest import EXAMPLES
 
@@ -112,6 +112,12 @@ def test_context_and_word_assignment():
     assert assign_words(words, [(0.0, 1.3), (2.0, 3.0)]) == ["Kids talk. Then", "dogs. Bye."]
     assert assign_words([(0.1, 0.2, "你"), (0.2, 0.3, "好")], [(0.0, 1.0)], joiner="") == ["你好"]
     assert assign_words(words, []) == []
+    # Pieces of whole utterances up to 9 s, cut in the pauses, never overlapping.
+    spans = [(k * 4 * second, (k * 4 + 2) * second) for k in range(5)]  # 2 s of speech every 4 s
+    chunks = transcription_chunks(spans, 20 * second)
+    assert [(first, last) for first, last, _, _ in chunks] == [(0, 2), (2, 4), (4, 5)]
+    assert all(b - a <= 9 * second for _, _, a, b in chunks)
+    assert all(chunks[k][3] <= chunks[k + 1][2] for k in range(len(chunks) - 1))
 
 
 def test_merging_and_maximum_segment_length():
@@ -141,6 +147,7 @@ def test_analyze_timeline_recognises_each_segment(layout):
 
 
 def test_timeline_transcribes_in_one_pass_and_places_the_words(layout, monkeypatch):
+    """Pieces of whole utterances, each sample heard once, words placed by time (not a decode per segment)."""
     pytest.importorskip("faster_whisper")
     import asr
     from asr import available_backends
@@ -157,7 +164,9 @@ def test_timeline_transcribes_in_one_pass_and_places_the_words(layout, monkeypat
     monkeypatch.setattr(asr, "transcribe", counted)
     _, samples, expected = layout
     timeline = analyze_timeline(samples, language="en")
-    assert calls == [samples.size]  # the whole recording, once: not one decode per segment
+    spans = [(round(s.start * SAMPLE_RATE), round(s.end * SAMPLE_RATE)) for s in timeline.segments]
+    chunks = transcription_chunks(spans, samples.size)
+    assert calls == [b - a for _, _, a, b in chunks] and len(calls) < len(timeline.segments)
     assert_matches([(s.start, s.end) for s in timeline.segments], expected)
     words = [("meeting", "thursday"), ("happy", "wonderful"), ("believe", "won"), ("nothing", "tired"),
              ("hate", "house")]
