@@ -7,6 +7,7 @@ Only widgets and wiring live here; every computation is in the ``ser``,
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import shutil
 import tempfile
@@ -277,6 +278,12 @@ def transcribe_clip(audio: str | None, backend: str, model: str, language: str, 
             emotion_bars(voice.probabilities, words.probabilities, fused), summary, transcript.to_dict(words=True))
 
 
+def transcribe_examples() -> list[dict]:
+    """The project's ASR example clips with their language and text (assets/examples/asr_clips.json)."""
+    manifest = EXAMPLES / "asr_clips.json"
+    return json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else []
+
+
 def transcribe_tab() -> None:
     backends = available_backends()
     usable = [b.name for b in backends if b.available]
@@ -301,7 +308,12 @@ def transcribe_tab() -> None:
                 text_weight = gr.Slider(0, 1, value=TEXT_WEIGHT, step=0.05, label="Weight of the words in the fusion",
                                         info="0 = voice only, 1 = words only")
                 button = gr.Button("Transcribe", variant="primary", elem_id="asr-run")
-                example_clips(audio, "asr_*.wav", "Example clips (synthetic, made by this project)")
+                # Each example brings its language: synthetic speech is where detection slips (espeak-ng's
+                # Spanish was once heard as English), real German speech is found in 38 of 41 EMO-DB takes
+                # (bench/results/asr_real_multilingual.md).
+                gr.Examples([[str(EXAMPLES / c["file"]), c["language"]] for c in transcribe_examples()],
+                            inputs=[audio, language], label="Example clips (synthetic: English by Piper, "
+                            "German and Spanish by espeak-ng, so robotic)")
             with gr.Column():
                 text = gr.Textbox(label="Transcript", lines=3, interactive=False, elem_id="asr-text")
                 segments = gr.Dataframe(headers=["start (s)", "end (s)", "text"], datatype=["number", "number", "str"],

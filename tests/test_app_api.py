@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -13,8 +15,13 @@ from ser.models import make_classifier
 
 
 @pytest.fixture(scope="module")
-def api_info():
-    return app.build_app().get_api_info()
+def demo():
+    return app.build_app()
+
+
+@pytest.fixture(scope="module")
+def api_info(demo):
+    return demo.get_api_info()
 
 
 def test_every_input_and_output_of_the_api_has_a_name(api_info):
@@ -43,3 +50,12 @@ def test_the_emotion_list_follows_a_trained_bundle(tmp_path):
     assert update["choices"] == update["value"] == ["angry", "sad"]
     with pytest.raises(gr.Error, match="Unknown model"):  # a path typed in is refused, not kept with 9 ticks
         app.model_labels("/etc", policy)
+
+
+def test_transcribe_examples_bring_their_language(demo):
+    # Clicked with the language on "detect", espeak-ng's Spanish example came back as garbled English.
+    rows = [row for c in demo.config["components"] if c.get("type") == "dataset"
+            for row in c["props"].get("samples") or [] if len(row) == 2 and "asr_" in str(row[0])]
+    languages = {Path(str(row[0].get("path", row[0]) if isinstance(row[0], dict) else row[0])).name: row[1]
+                 for row in rows}
+    assert languages == {"asr_en_happy.wav": "en", "asr_en_angry.wav": "en", "asr_de.wav": "de", "asr_es.wav": "es"}
