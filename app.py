@@ -49,6 +49,9 @@ RESULT_PREFIX, RESULT_MAX_AGE_S = "studio-result-", 600
 LIVE_CHUNK_MAX_S = 10.0  # the browser streams a chunk a second
 NEW_VOICE, KEEP_VOICE = "New voice", "Keep my voice"
 NO_EMOTIONS = "Tick at least one emotion to tell apart (all of the model's are ticked at first)."
+# The Train table's six columns in half the page wrapped numbers ("0.15 / 0"); it scrolls instead.
+CSS = "#train-summary table { display: block; overflow-x: auto; } #train-summary td, #train-summary th " \
+      "{ white-space: nowrap; }"
 
 
 def radar_chart(probabilities: dict[str, float], title: str = "") -> go.Figure:
@@ -645,6 +648,7 @@ def build_app(policy: ModelPolicy | None = None) -> gr.Blocks:
             revoice_tab()
             train_tab(policy)
             timeline_tab(policy)
+    demo.css = CSS  # the server passes it on when it mounts the UI (Gradio 6 took css out of Blocks())
     return demo
 
 

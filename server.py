@@ -446,7 +446,7 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
     # show_error=False: only gr.Error messages (ours, written for users) reach the browser, never
     # str() of an unexpected exception, which can hold server paths.
     app = gr.mount_gradio_app(app, ui, path="/", max_file_size=settings.max_upload_bytes, ssr_mode=False,
-                              show_error=False)
+                              show_error=False, css=getattr(ui, "css", None))
     # Gradio checks that a file input names an upload, not any server path, only once launch()
     # has run (processing_utils._check_allowed); mounted, nothing sets the flag, and
     # {"path": "/etc/passwd"} was copied into the cache and handed to the handler.  Its reload

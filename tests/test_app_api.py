@@ -59,3 +59,14 @@ def test_transcribe_examples_bring_their_language(demo):
     languages = {Path(str(row[0].get("path", row[0]) if isinstance(row[0], dict) else row[0])).name: row[1]
                  for row in rows}
     assert languages == {"asr_en_happy.wav": "en", "asr_en_angry.wav": "en", "asr_de.wav": "de", "asr_es.wav": "es"}
+
+
+def test_the_served_page_keeps_the_train_table_on_one_line_per_row():
+    # The Train tab's results table wrapped its numbers ("0.15 / 0"); the mounted UI carries the rule.
+    from fastapi.testclient import TestClient
+
+    import server
+
+    client = TestClient(server.create_app(server.Settings(), warm={}))
+    css = client.get("/config").json()["css"]
+    assert "#train-summary td" in css and "white-space: nowrap" in css
