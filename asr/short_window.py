@@ -11,7 +11,7 @@ decoded again in the 30 s window (the way Whisper itself re-decodes output
 that compresses too well):
 
 * a loop: Whisper says a short clip's sentence twice or three times
-  (:func:`repeats_itself`);
+  (:func:`loops`);
 * a cut: a segment ends mid-sentence, sometimes inside a word ("The bir" |
   "can use lid on the smooth planks"), and the text after the cut may be
   lost (:func:`cut_short`).  Of 72 synthetic sentences 16 came back in
@@ -40,6 +40,11 @@ SPARE_SECONDS = 1.0
 FRAMES_PER_SECOND = 100  # mel frames (10 ms hop)
 # A run of at least this many words said twice in a row counts as a loop.
 LOOP_WORDS = 3
+# ... unless the two are Whisper segments a pause of this length apart: two
+# utterances saying the same thing.  On RAVDESS recordings cut into pieces of
+# two or three utterances (ser.timeline), 4 of 7 pieces repeated a sentence
+# across a pause of 2.5 s or more and were decoded again for nothing.
+PAUSE_SECONDS = 1.0
 _WORD = re.compile(r"[\w']+")
 SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？", "।")
 # Per call, not per model: one loaded model serves every thread.
@@ -107,6 +112,20 @@ def repeats_itself(text: str) -> bool:
     return False
 
 
+def loops(segments) -> bool:
+    """Whether a decode repeats itself (:func:`repeats_itself`) within one stretch of speech.
+
+    Segments further apart than :data:`PAUSE_SECONDS` start a new stretch.
+    """
+    stretches, last_end = [], None
+    for segment in segments:
+        if not stretches or segment.start - last_end >= PAUSE_SECONDS:
+            stretches.append([])
+        stretches[-1].append(segment.text)
+        last_end = segment.end
+    return any(repeats_itself(" ".join(texts)) for texts in stretches)
+
+
 def cut_short(segments, duration: float) -> bool:
     """Whether a decode ``segments`` of a ``duration`` s clip stops mid-sentence.
 
@@ -144,7 +163,7 @@ class ShortWindowWhisper(WhisperModel):
     faster-whisper encodes the first window itself unless it is handed the
     encoder output; this hands it the encoding of the clip padded to the
     smallest window of :data:`SHORT_WINDOWS` that fits, and decodes again
-    with the full window when the text loops (:func:`repeats_itself`) or
+    with the full window when the text loops (:func:`loops`) or
     stops mid-sentence (:func:`cut_short`).
     Decoding, timestamps, word alignment and the temperature fallback stay
     faster-whisper's own.  (For ``transcribe`` calls that start at 0 s, as
@@ -169,7 +188,6 @@ class ShortWindowWhisper(WhisperModel):
                 segments.append(segment)
         except DecodingStopped:
             raise DecodingStopped(segments) from None
-        text = " ".join(s.text for s in segments)
-        if not repeats_itself(text) and not cut_short(segments, content / FRAMES_PER_SECOND):
+        if not loops(segments) and not cut_short(segments, content / FRAMES_PER_SECOND):
             return segments
         return super().generate_segments(features, tokenizer, options, log_progress, None)

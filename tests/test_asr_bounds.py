@@ -47,3 +47,14 @@ def test_a_spent_budget_stops_before_the_first_decode(unreadable):
 def test_clear_english_has_no_notes(speech):
     transcript = transcribe(speech, language="en")
     assert transcript.notes == () and "meeting" in transcript.text.lower()
+
+
+def test_a_sentence_said_again_after_a_pause_is_not_a_loop():
+    from types import SimpleNamespace as Segment
+
+    from asr.short_window import loops
+
+    said = " Dogs are sitting by the door."
+    assert not loops([Segment(text=said, start=0.9, end=2.5), Segment(text=said, start=5.0, end=6.6)])
+    assert loops([Segment(text=said, start=0.9, end=2.5), Segment(text=said, start=2.5, end=3.2)])
+    assert loops([Segment(text=said + said, start=0.9, end=3.2)]) and not loops([])
