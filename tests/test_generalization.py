@@ -99,3 +99,50 @@ def test_cli_cross_corpus_json(tmp_path, emodb, ravdess):
     assert sum(result["predicted_share"].values()) == pytest.approx(1.0)
     assert 0.0 <= result["ece"] <= 1.0 and result["calibration"]["temperature"] > 0
     assert result["ua"] >= 0.5, result  # chance is 0.33
+
+
+def test_committed_model_card_numbers_come_from_the_committed_bench_json():
+    sys.path.insert(0, str(ROOT))
+    from bench.ser_generalization import markdown
+
+    report = json.loads((ROOT / "bench" / "results" / "ser_generalization.json").read_text())
+    tables = markdown(report)
+    assert (ROOT / "bench" / "results" / "ser_generalization.md").read_text() == tables
+    card = (ROOT / "assets" / "models" / "default" / "README.md").read_text()
+    assert tables.split("\n", 1)[1].replace("ser_reliability.png", "../../../bench/results/ser_reliability.png") in card
+    bundle = json.loads((ROOT / "assets" / "models" / "default" / "bundle.json").read_text())
+    assert f"**{bundle['info']['sure_threshold']:.2f}**" in card
+    for corpus, row in report["incorpus"]["corpora"].items():
+        assert f"| {corpus} | {row['classes']} | {row['ua']:.3f} | {row['wa']:.3f} |" in card
+    assert (ROOT / "bench" / "results" / "ser_reliability.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_default_model_says_not_sure_below_its_threshold(speech):
+    from ser.recognizer import EmotionRecognizer, sure_label
+
+    recognizer = EmotionRecognizer()
+    threshold = recognizer.bundle.info["sure_threshold"]
+    assert 0.4 <= threshold <= 0.9
+    result = recognizer.recognize(speech[: 4 * 16000])
+    assert result.sure == (result.confidence >= threshold)
+    assert result.label == (result.emotion if result.sure else sure_label(result.emotion, result.confidence,
+                                                                          threshold)[1])
+    assert sure_label("sad", 0.41, 0.5) == (False, "not sure — closest: sad (41 %)")
+
+
+def test_default_recipe_on_a_few_speakers_per_corpus(ravdess, emodb, ased):
+    """The shipped recipe (features, C, calibration) trained on two RAVDESS actors and two ASED speakers
+    recognises two EMO-DB speakers it never heard, in a language it never heard, well above chance."""
+    from ser.training import DEFAULT_C, DEFAULT_FEATURES, cross_corpus, default_estimator, load_dataset
+
+    three = {"angry", "neutral", "sad"}
+    pick = {"ravdess-01", "ravdess-02", "ased-01", "ased-02", "emodb-03", "emodb-08"}
+    items = [u for root in (ravdess, ased, emodb) for u in read_corpus(root)
+             if u.speaker in pick and u.emotion in three]
+    data = load_dataset(items, DEFAULT_FEATURES)
+    result = cross_corpus(default_estimator(DEFAULT_FEATURES, DEFAULT_C), data.subset(data.corpus != "emodb"),
+                          data.subset(data.corpus == "emodb"))
+    assert result.labels == sorted(three) and result.extra["n_test"] > 30
+    assert result.ua >= 0.5, result.report()  # chance 0.33; one label for everything scores 0.33
+    assert max(result.predicted_share.values()) < 0.7, result.report()  # not collapsed onto one answer
+    assert result.extra["calibration"]["temperature"] > 0
