@@ -248,6 +248,68 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+class NoRemoteFiles:
+    """Pure ASGI middleware: refuse Gradio events whose file inputs name a URL instead of an upload.
+
+    Gradio fetches any ``http(s)://`` path a client puts in a file input into
+    its cache, with no size limit, before a handler runs (the handlers would
+    then refuse the copy, but the download has been paid for).  The JSON of an
+    event is small (the body limit applies first), so it is read, checked and
+    handed on unchanged.
+    """
+
+    ROUTES = ("/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/")
+
+    def __init__(self, app, message: str):
+        self.app, self.message = app, message
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith(self.ROUTES):
+            return await self.app(scope, receive, send)
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if _names_a_url(body):
+            payload = json.dumps({"error": self.message}).encode()
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(payload)).encode())]})
+            return await send({"type": "http.response.body", "body": payload})
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _names_a_url(body: bytes) -> bool:
+    """Whether a JSON body holds a file-data object whose ``path`` is an http(s) URL."""
+    try:
+        stack = [json.loads(body)]
+    except ValueError:
+        return False  # not JSON: Gradio answers it
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            path = item.get("path")
+            if isinstance(path, str) and re.match(r"(?i)\s*https?:", path):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def _translate_errors(function: Callable, *args, **kwargs):
     """Map the packages' exceptions to HTTP statuses (AudioError is a ValueError: test it first)."""
     try:
@@ -319,7 +381,9 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         logger.exception("unexpected error in %s %s", request.method, request.url.path)
         return JSONResponse({"error": "Something went wrong on the server; the error was logged."}, status_code=500)
 
+    app.add_middleware(NoRemoteFiles, message="Upload the file again.")
     # Multipart framing and the form fields beside the file take a few hundred bytes.
+    # Added last, so it runs first: the events NoRemoteFiles reads are already bounded.
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + FORM_ALLOWANCE,
                        message=f"The upload is over this server's limit: it accepts up to "
                                f"{settings.max_upload_mb:g} MB.")

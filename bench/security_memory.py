@@ -139,6 +139,7 @@ def measure(pid: int, name: str, action) -> dict:
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample)
+    before = status_mb(pid, "VmRSS")
     start = time.perf_counter()
     sampler.start()
     try:
@@ -148,7 +149,8 @@ def measure(pid: int, name: str, action) -> dict:
         time.sleep(0.5)
         done.set()
         sampler.join()
-    row = {"case": name, "seconds": round(seconds, 2), "outcome": outcome, "rss_peak_mb": round(max(samples), 1),
+    row = {"case": name, "seconds": round(seconds, 2), "outcome": outcome, "rss_before_mb": round(before, 1),
+           "rss_peak_mb": round(max(samples), 1),
            "hwm_mb": round(status_mb(pid, "VmHWM"), 1), "rss_after_mb": round(status_mb(pid, "VmRSS"), 1)}
     print(f"{name}: {outcome} in {seconds:.1f} s, peak RSS {row['rss_peak_mb']:.0f} MB, "
           f"VmHWM {row['hwm_mb']:.0f} MB", flush=True)
@@ -225,13 +227,17 @@ def write_report(path: Path, idle: float, rows: list[dict], flac_bytes: int, dis
         "",
         f"**Idle RSS: {idle:.0f} MB. Worst peak: {worst:+.0f} MB above idle; target ≤ +{TARGET_MB} MB: {verdict}.**",
         "",
-        "| case | answer | seconds | peak RSS MB | above idle MB | VmHWM MB |",
-        "|---|---|---:|---:|---:|---:|",
+        "RSS does not fall back after a large request (the allocator keeps what it freed), so a row can "
+        "start above idle; its own growth is peak minus start.",
+        "",
+        "| case | answer | seconds | RSS at start MB | peak RSS MB | above idle MB | own growth MB | VmHWM MB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         answer = str(r["outcome"]).replace("|", "\\|").replace("\n", " ")[:140]
-        lines.append(f"| {r['case']} | {answer} | {r['seconds']:.1f} | {r['rss_peak_mb']:.0f} "
-                     f"| {r['rss_peak_mb'] - idle:+.0f} | {r['hwm_mb']:.0f} |")
+        lines.append(f"| {r['case']} | {answer} | {r['seconds']:.1f} | {r['rss_before_mb']:.0f} "
+                     f"| {r['rss_peak_mb']:.0f} | {r['rss_peak_mb'] - idle:+.0f} "
+                     f"| {r['rss_peak_mb'] - r['rss_before_mb']:+.0f} | {r['hwm_mb']:.0f} |")
     lines += ["", f"Gradio's temp folder after all cases: {disk / 2**20:.1f} MB.", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))

@@ -123,9 +123,13 @@ def test_server_paths_sent_to_a_gradio_endpoint_are_refused_alike(server, corpus
     outside = ["/etc/passwd", str(corpus_clip), str(corpus_clip.with_name("missing.wav")), "/no/such/dir/clip.wav",
                str(server.temp / ".." / ".." / "etc" / "passwd")]
     inside = [str(planted), str(server.temp / ("0" * 64) / f"missing{suffix}")]
+    # Inputs added to an endpoint after these lists were written get their defaults.
+    params = httpx.get(f"{server.url}/gradio_api/info", timeout=30).json()["named_endpoints"][f"/{api}"]["parameters"]
     answers = {}
     for path in outside + inside:
-        event, payload = gradio_call(server.url, api, FILE_ENDPOINTS[api](file_data(path)))
+        args = FILE_ENDPOINTS[api](file_data(path))
+        args += [p.get("parameter_default") for p in params[len(args):]]
+        event, payload = gradio_call(server.url, api, args)
         assert event == "error", f"{api} answered {event} for {path}: {str(payload)[:300]}"
         answers[path] = ((payload or {}).get("error") or "").strip("'")
     assert len({answers[p] for p in outside}) == 1, answers
@@ -133,6 +137,14 @@ def test_server_paths_sent_to_a_gradio_endpoint_are_refused_alike(server, corpus
     assert set(answers.values()) <= {"", AGAIN}, answers
     copies = {p.name for p in server.temp.rglob("*") if p.is_file()}
     assert not copies & {"passwd", corpus_clip.name}, f"copied into the cache: {copies}"
+
+
+@pytest.mark.parametrize("route", ["/gradio_api/call/recognize", "/gradio_api/queue/join"])
+def test_a_url_in_a_file_input_is_refused_before_gradio_fetches_it(server, route):
+    data = [file_data("https://example.com/hour.flac"), SUBSET, "default"]
+    body = {"data": data} if "call" in route else {"data": data, "fn_index": 0, "session_hash": "x"}
+    response = httpx.post(f"{server.url}{route}", json=body, timeout=30)
+    assert response.status_code == 400 and response.json() == {"error": AGAIN}
 
 
 def test_the_train_tab_reads_no_folder_outside_the_datasets_folder(server):
