@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .audio import AudioError
 from .bundle import BundleError
+from .choice import MODELS_DIR
 from .hub import HubUnavailable
 
 DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
@@ -88,7 +89,7 @@ def cmd_workbench(args, models: list[str]) -> int:
     try:
         corpora = [(None, upload.folder)] if upload else (_corpus_args(args.corpus) if args.corpus
                                                           else _default_corpora())
-        out = DEFAULT_MODEL if args.default else Path(args.out or Path("models") / args.name)
+        out = DEFAULT_MODEL if args.default else Path(args.out or MODELS_DIR / args.name)
         report = run_training(corpora, models=models, features=args.features,
                               sequence_features=args.sequence_features, emotions=_emotions(args.emotions),
                               search=args.search, n_iter=args.n_iter, epochs=args.epochs, name=args.name,
@@ -102,11 +103,12 @@ def cmd_workbench(args, models: list[str]) -> int:
 
 
 def cmd_train(args) -> int:
-    from .bundle import save_bundle
+    from .bundle import check_bundle_name, save_bundle
     from .recognizer import DEFAULT_MODEL
     from .training import model_card, train_bundle
     from .workbench import is_deep
 
+    check_bundle_name(args.name)  # before reading any corpus
     models = [m.strip() for m in args.model.split(",") if m.strip()]
     if len(models) > 1 or args.search or args.zip or any(map(is_deep, models)):
         return cmd_workbench(args, models)
@@ -115,7 +117,7 @@ def cmd_train(args) -> int:
                           progress=_progress)
     bundle.info["command"] = "python -m ser " + " ".join(args.argv)
     bundle.card = model_card(bundle)
-    out = DEFAULT_MODEL if args.default else Path(args.out or Path("models") / args.name)
+    out = DEFAULT_MODEL if args.default else Path(args.out or MODELS_DIR / args.name)
     save_bundle(bundle, out)
     for corpus, m in bundle.metrics.items():
         if corpus != "gender":
@@ -234,8 +236,8 @@ def main(argv=None) -> int:
                             "without either such files are scored on a random split")
         p.set_defaults(run=run)
     p = sub.choices["train"]
-    p.add_argument("--name", default="model")
-    p.add_argument("--out", help="bundle folder (default models/NAME)")
+    p.add_argument("--name", default="model", help="bundle name: 1-64 letters, digits, _ or - (default %(default)s)")
+    p.add_argument("--out", help="bundle folder (default: the project's models/NAME)")
     p.add_argument("--default", action="store_true", help="write the bundled default model in assets/")
     p.add_argument("--no-eval", action="store_true", help="skip cross-validation")
     p.add_argument("--search", choices=["grid", "random"], help="tune each model's parameters by UA on "

@@ -33,7 +33,7 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from .audio import AudioError, load_audio
-from .bundle import ModelBundle
+from .bundle import ModelBundle, check_bundle_name
 from .corpora import Utterance, read_corpus
 from .evaluation import (Evaluation, evaluation_folds, expected_calibration_error, random_folds, score,
                          speakers_unknown, unknown_speaker)
@@ -418,6 +418,7 @@ def train_bundle(
     progress: Progress | None = None,
 ) -> ModelBundle:
     """Evaluate per corpus, then fit the emotion and gender models on all of ``data``."""
+    check_bundle_name(name)
     estimator = estimator if estimator is not None else default_estimator(data.feature_set)
     metrics = {}
     corpora = sorted(set(data.corpus))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 
 import anyio
@@ -208,5 +209,9 @@ def test_a_full_queue_answers_503():
             await anyio.sleep(0)  # the first call is in flight when the second arrives
             group.start_soon(call)
 
-    anyio.run(both)
+    # Its own thread: a session-scoped Playwright browser (test_docs, browser tests) keeps an
+    # event loop running in the main thread, where anyio.run would refuse to start.
+    runner = threading.Thread(target=anyio.run, args=(both,))
+    runner.start()
+    runner.join()
     assert sorted(outcomes, key=str) == [503, "ran"]
