@@ -328,7 +328,7 @@ def read_meta(folder: str | Path, confine: Path | None = None) -> dict:
     try:
         meta = json.loads(path.read_bytes())
     except (ValueError, RecursionError) as error:
-        raise BundleError(f"bundle.json is not valid JSON ({str(error)[:100]}).") from None
+        raise BundleError(f"The model bundle is damaged: bundle.json is not valid JSON ({str(error)[:100]}).") from None
     return check_meta(meta)
 
 
