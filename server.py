@@ -557,6 +557,10 @@ def add_offline_docs(app: FastAPI, static_url: str = "/static-docs") -> None:
             redoc_favicon_url=f"{root}{static_url}/favicon.png", with_google_fonts=False)
 
 
+# Hash-named folders of cached files, and the "tmpXXXXXXXX" files its upload parser writes.
+GRADIO_CACHE_ENTRY = re.compile(r"[0-9a-f]{40,64}|tmp[A-Za-z0-9_]{8}")
+
+
 def sweep_stale_uploads(folder: str | Path, max_age_s: float) -> list[Path]:
     """Remove what Gradio's upload folder holds that nothing touched for ``max_age_s`` seconds.
 
@@ -567,6 +571,10 @@ def sweep_stale_uploads(folder: str | Path, max_age_s: float) -> list[Path]:
     now, removed = time.time(), []
     folder = Path(folder)
     for entry in folder.iterdir() if folder.is_dir() else []:
+        # Only Gradio's own entries (folders named by a SHA hash): GRADIO_TEMP_DIR=/tmp must not
+        # cost the machine's other temp files.
+        if not GRADIO_CACHE_ENTRY.fullmatch(entry.name):
+            continue
         try:
             newest = max(p.lstat().st_mtime for p in [entry, *(entry.rglob("*") if entry.is_dir() else [])])
             if now - newest > max_age_s:

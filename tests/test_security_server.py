@@ -276,3 +276,18 @@ def test_no_server_path_or_traceback_reaches_a_rest_caller(server):
         assert response.status_code == 400, response.text[:200]
         text = response.json()["error"]
         assert "/" not in text and "Traceback" not in text and str(ROOT) not in text, text
+
+
+def test_the_start_up_sweep_removes_only_stale_gradio_entries(tmp_path):
+    # GRADIO_TEMP_DIR may be a shared folder such as /tmp: only Gradio's own names are swept.
+    from server import sweep_stale_uploads
+
+    names = ["a" * 64, "tmpabc_1234", "notes.txt", "my-project"]
+    for name in names:
+        (tmp_path / name).write_text("x")
+        os.utime(tmp_path / name, (time.time() - 7200,) * 2)
+    fresh = tmp_path / ("b" * 64)
+    fresh.mkdir()
+    removed = {p.name for p in sweep_stale_uploads(tmp_path, 3600)}
+    assert removed == {"a" * 64, "tmpabc_1234"}
+    assert {p.name for p in tmp_path.iterdir()} == {"notes.txt", "my-project", "b" * 64}
