@@ -549,7 +549,7 @@ def timeline_tab(policy: ModelPolicy) -> None:
         times, probabilities, hovertext = [], [], []
         for s in timeline.segments:
             # Each segment is a step from its start to its end; gaps between segments fall to zero.
-            text = f"{s.start:.1f}–{s.end:.1f} s: {s.emotion} {s.confidence:.0%}" + (f"<br>{s.text}" if s.text else "")
+            text = f"{s.start:.1f}–{s.end:.1f} s: {s.label or f'{s.emotion} {s.confidence:.0%}'}" + (f"<br>{s.text}" if s.text else "")
             times += [s.start, s.end]
             probabilities += [s.probabilities, {}]
             hovertext += [text, "pause"]
@@ -560,7 +560,8 @@ def timeline_tab(policy: ModelPolicy) -> None:
             files.append(folder / f"{stem}{suffix}")
             files[-1].write_text(export(), encoding="utf-8")
         speech = sum(s.duration for s in timeline.segments)
-        rows = [[round(s.start, 2), round(s.end, 2), s.emotion, round(s.confidence, 3), s.text]
+        rows = [[round(s.start, 2), round(s.end, 2), s.emotion if s.sure else f"not sure ({s.emotion}?)",
+                 round(s.confidence, 3), s.text]
                 for s in timeline.segments]
         return (area_chart(times, probabilities, hovertext), timeline.summary(),
                 f"**{len(timeline.segments)} segments**, {speech:.0f} s of speech in {timeline.duration:.0f} s."
@@ -583,7 +584,8 @@ def timeline_tab(policy: ModelPolicy) -> None:
             raise gr.Error(str(error)) from None
         if not updated:
             return state, gr.skip(), gr.skip(), gr.skip()
-        label = ({state.current.emotion: state.current.confidence} if state.current else {"silence": 1.0})
+        label = ({(state.current.emotion if state.current.sure else f"not sure ({state.current.emotion}?)"):
+                  state.current.confidence} if state.current else {"silence": 1.0})
         times = [t for t, _ in state.history]
         chart = area_chart(times, [p for _, p in state.history], title="Last minute")
         return state, label, chart, f"updated in {state.compute_seconds:.2f} s after {state.received:.0f} s of audio"

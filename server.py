@@ -140,6 +140,8 @@ class TimelineSegmentBody(BaseModel):
     text: str
     gender: str | None
     gender_confidence: float | None
+    sure: bool = Field(True, description="False below the model's 'not sure' threshold.")
+    label: str = Field("", description="What to show: the emotion, or 'not sure — closest: sad (41 %)'.")
 
 
 class TimelineBody(BaseModel):

@@ -61,6 +61,9 @@ class TimelineSegment:
     text: str = ""
     gender: str | None = None
     gender_confidence: float | None = None
+    # The recognizer's honest answer (its "not sure" rule): "not sure — closest: sad (41 %)".
+    sure: bool = True
+    label: str = ""
 
     @property
     def duration(self) -> float:
@@ -112,7 +115,7 @@ class Timeline:
         """SubRip subtitles: ``[emotion 87%] transcript`` per segment."""
         blocks = []
         for i, s in enumerate(self.segments, 1):
-            caption = f"[{s.emotion} {s.confidence:.0%}]" + (f" {s.text}" if s.text else "")
+            caption = f"[{s.label or f'{s.emotion} {s.confidence:.0%}'}]" + (f" {s.text}" if s.text else "")
             blocks.append(f"{i}\n{srt_time(s.start)} --> {srt_time(s.end)}\n{caption}\n")
         return "\n".join(blocks)
 
@@ -364,7 +367,8 @@ def analyze_timeline(source, *, model="default", emotions: Sequence[str] | None 
         # Cut around the VAD's speech regions already: the no-speech gate would only repeat the VAD.
         result = recognizer.recognize(samples[low:high], emotions=emotions, check_speech=False)
         segments.append(TimelineSegment(start / SAMPLE_RATE, end / SAMPLE_RATE, result.emotion, result.confidence,
-                                        result.probabilities, texts[k], result.gender, result.gender_confidence))
+                                        result.probabilities, texts[k], result.gender, result.gender_confidence,
+                                        result.sure, result.label))
         report(first + (0.99 - first) * (k + 1) / len(spans),
                f"Emotion of segment {k + 1}/{len(spans)} ({end / SAMPLE_RATE:.0f}/{duration:.0f} s)")
     report(1.0, f"{len(segments)} segments")

@@ -96,6 +96,7 @@ def test_a_one_utterance_clip_gets_the_same_answer_as_recognize(tmp_path):
     segment = timeline.segments[0]
     alone = get_recognizer("default").recognize(str(path))
     assert segment.emotion == alone.emotion
+    assert (segment.sure, segment.label) == (alone.sure, alone.label)  # the same "not sure" rule
     assert set(segment.probabilities) == set(alone.probabilities)
     for label, p in alone.probabilities.items():
         assert abs(segment.probabilities[label] - p) < 1e-4, (label, segment.probabilities, alone.probabilities)
@@ -188,7 +189,7 @@ def test_json_csv_and_srt_exports():
     rows = json.loads(timeline.to_json())
     assert rows[0] == {"start": 0.5, "end": 2.25, "emotion": "happy", "confidence": 0.8,
                        "probabilities": {"happy": 0.8, "sad": 0.2}, "text": "Hello, there",
-                       "gender": "female", "gender_confidence": 0.9}
+                       "gender": "female", "gender_confidence": 0.9, "sure": True, "label": ""}
     table = list(csv.DictReader(io.StringIO(timeline.to_csv())))
     assert table[0]["text"] == "Hello, there" and table[0]["p_sad"] == "0.2000" and table[1]["gender"] == ""
     srt = timeline.to_srt()
