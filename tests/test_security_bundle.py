@@ -299,12 +299,17 @@ def test_bundle_json_is_checked_against_its_schema(tmp_path, change, message):
         load_bundle(folder)
 
 
-@pytest.mark.parametrize("blocks, message", [([[5, 2], [768, 1792], [1792, 1880]], "blocks\\[0\\]"),
-                                             ([[0, "x"], [768, 1792], [1792, 1880]], "blocks\\[0\\]"),
-                                             ([[0, 768]], "as many blocks as experts")])
-def test_late_fusion_blocks_are_checked(tmp_path, blocks, message):
+@pytest.mark.parametrize("first, message", [([5, 2], "blocks\\[0\\]"), ([0, "x"], "blocks\\[0\\]"),
+                                            (None, "as many blocks as experts")])
+def test_late_fusion_blocks_are_checked(tmp_path, first, message):
+    """The default model's blocks with the first one broken (or one block too few)."""
     folder = Path(shutil.copytree(DEFAULT_MODEL, tmp_path / "default"))
-    edit_meta(folder, lambda m: m["models"]["emotion"].update(blocks=blocks))
+
+    def breaks(meta):
+        blocks = meta["models"]["emotion"]["blocks"]
+        meta["models"]["emotion"]["blocks"] = blocks[1:] if first is None else [first, *blocks[1:]]
+
+    edit_meta(folder, breaks)
     with pytest.raises(BundleError, match=message):
         load_bundle(folder)
 
