@@ -155,6 +155,13 @@ def test_piper_is_deterministic_for_a_seed():
     assert not np.array_equal(first[0][:2000], other[0][:2000])
     speech = [synthesize(LONG_TEXT, "sad", voice="youngwoman").audio for _ in range(2)]
     assert np.array_equal(*speech)
+    # synthesize's seed reaches Piper's noise (not only WORLD's): the engine's own output changes.
+    from tts.synthesis import _engine_sentences
+    from tts.voices import resolve_voice
+
+    voice = resolve_voice("youngwoman")
+    engine = [_engine_sentences(SENTENCE, voice, 1.0, 1.0, seed=seed)[0][0] for seed in (0, 0, 7)]
+    assert np.array_equal(engine[0], engine[1]) and not np.array_equal(engine[0][:2000], engine[2][:2000])
 
 
 def test_mozziconacci_directions_hold():

@@ -124,7 +124,8 @@ def synthesize(
     rule = emotion_rule(emotion, intensity)
     report = progress or (lambda fraction, message: None)
     report(0.0, "speaking the text")
-    sentences, sample_rate, engine = _engine_sentences(text, voice, rule.duration / speed, rule.variability)
+    sentences, sample_rate, engine = _engine_sentences(text, voice, rule.duration / speed, rule.variability,
+                                                       seed=seed)
     rendered = []
     for i, sentence in enumerate(sentences):
         # The engine took about a tenth of the time; WORLD's analysis and resynthesis the rest.
@@ -177,7 +178,7 @@ def check_budget(seconds: float, emotion: str | None = "neutral", intensity: flo
     return audio
 
 
-def _engine_sentences(text: str, voice: Voice, tempo: float, variability: float):
+def _engine_sentences(text: str, voice: Voice, tempo: float, variability: float, *, seed: int = 0):
     """Run the voice's engine, falling back to espeak-ng when Piper is missing."""
     if voice.engine == "espeak":
         sentences, rate = engines.espeak_synthesize(text, voice.model, rate=1 / tempo)
@@ -188,7 +189,7 @@ def _engine_sentences(text: str, voice: Voice, tempo: float, variability: float)
             text,
             model,
             length_scale=engines.piper_length_scale(tempo),
-            noise_w_scale=PIPER_NOISE_W * variability, speaker_id=voice.speaker_id
+            noise_w_scale=PIPER_NOISE_W * variability, speaker_id=voice.speaker_id, seed=seed,
         )
         return sentences, rate, "piper"
     except engines.EngineError:
