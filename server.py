@@ -67,7 +67,7 @@ class Settings:
     """Limits of one server; ``python app.py --help`` sets them from the command line."""
 
     max_upload_mb: float = float(os.environ.get("SERVER_MAX_UPLOAD_MB", 25))
-    max_duration_s: float = ser_audio.MAX_DURATION
+    max_duration_s: float = float(os.environ.get("SER_MAX_DURATION", ser_audio.MAX_DURATION))
     concurrency: int = int(os.environ.get("SERVER_CONCURRENCY", 2))
     max_queue: int = int(os.environ.get("SERVER_MAX_QUEUE", 64))
     # Uploads, results and the UI's temp folders older than this are deleted (at start-up and as they age).

@@ -147,3 +147,11 @@ def test_api_error_capitalises_a_plain_word_but_never_a_repo_id():
     # A REST caller got "No/such …" for the repo "no/such" it had sent.
     assert server.ApiError(404, "no/such is not on this server's allow-list").message.startswith("no/such ")
     assert server.ApiError(400, "bad audio").message == "Bad audio"
+
+
+def test_the_duration_limit_follows_ser_max_duration():
+    # SECURITY.md names SER_MAX_DURATION as the server's limit; a fresh interpreter reads it at import.
+    code = "import server; print(server.Settings().max_duration_s, server.parse_args([]).max_duration_s)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "SER_MAX_DURATION": "120"})
+    assert out.stdout.split() == ["120.0", "120.0"], out.stderr[-2000:]
