@@ -358,18 +358,14 @@ def markdown(report: dict) -> str:
             f"{c} held out → `{default['held_out'][c]['chosen']}`" for c in CORPORA) + ".", ""]
         notes = {name: row["note"] for name, row in report["loco"].items() if row.get("note")}
         lines += [f"- {name}: {note}" for name, note in notes.items()] + [""]
-        lines += ["How often each emotion is answered (default recipe; a collapsed model answers one label "
-                  "most of the time):", "", "| held out | " + " | ".join(FIVE) + " |",
-                  "|---|" + "---|" * len(FIVE)]
-        for c in CORPORA:
-            share = default["held_out"][c]["predicted_share"]
-            lines.append(f"| {c} | " + " | ".join(f"{share.get(e, 0):.0%}" for e in FIVE) + " |")
-        lines += ["", "Per-class recall (default recipe):", "", "| held out | " + " | ".join(FIVE) + " |",
-                  "|---|" + "---|" * len(FIVE)]
-        for c in CORPORA:
-            recall = default["held_out"][c]["recall"]
-            lines.append(f"| {c} | " + " | ".join(f"{recall.get(e, 0):.2f}" for e in FIVE) + " |")
-        lines += [""]
+        for title, key, fmt in (("How often each emotion is answered (default recipe; a collapsed model "
+                                 "answers one label most of the time):", "predicted_share", ".0%"),
+                                ("Per-class recall (default recipe):", "recall", ".2f")):
+            lines += [title, "", "| held out | " + " | ".join(FIVE) + " |", "|---|" + "---|" * len(FIVE)]
+            for c in CORPORA:
+                values = default["held_out"][c][key]
+                lines.append(f"| {c} | " + " | ".join(format(values.get(e, 0), fmt) for e in FIVE) + " |")
+            lines += [""]
     if "speaker_normalised" in report:
         row = report["speaker_normalised"]
         h = row["held_out"]
