@@ -126,7 +126,7 @@ def test_f0_range_changes_by_the_rules_factor(emotion):
     from dataclasses import replace
 
     from tts.prosody import render
-    from tts.synthesis import PIPER_NOISE_W
+    from tts.engines import PIPER_NOISE_W
 
     rule = EMOTION_RULES[emotion]
     ratios = []

@@ -4,9 +4,11 @@
 >>> audio, rate = synthesize("Dogs are sitting by the door.", "sad", voice="smallgirl")  # doctest: +SKIP
 """
 
+from .engine import Engine
 from .engines import EngineError
 from .hub import HubVoiceError
 from .prosody import EMOTION_RULES, ProsodyRule
+from .registry import ENGINES, available_engines, register_engine
 from .revoice import Revoice, convert_emotion, revoice
 from .synthesis import (DEFAULT_INTENSITY, EMOTIONS, MAX_AUDIO_SECONDS, MAX_TEXT, BudgetError, Synthesis,
                         check_budget, synthesize)
@@ -17,6 +19,8 @@ __all__ = [
     "DEFAULT_INTENSITY",
     "EMOTIONS",
     "EMOTION_RULES",
+    "ENGINES",
+    "Engine",
     "EngineError",
     "HubVoiceError",
     "MAX_AUDIO_SECONDS",
@@ -27,8 +31,10 @@ __all__ = [
     "Synthesis",
     "VOICES",
     "Voice",
+    "available_engines",
     "check_budget",
     "convert_emotion",
+    "register_engine",
     "revoice",
     "synthesize",
 ]

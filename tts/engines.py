@@ -1,8 +1,10 @@
 """Text-to-waveform engines: Piper (neural, default) and espeak-ng (fallback).
 
 Both return one float32 array per sentence, so the prosody transform can shape
-each sentence's intonation separately.  Neither knows about emotions or voice
-presets; :mod:`tts.synthesis` maps those onto the engines' own controls.
+each sentence's intonation separately.  Neither knows about emotions;
+:mod:`tts.synthesis` maps those onto the engines' own controls.  Each is
+declared to the registry (:mod:`tts.registry`) by an :class:`~tts.engine.Engine`
+subclass at the end of this module, with its preset voices.
 """
 
 from __future__ import annotations
@@ -10,14 +12,23 @@ from __future__ import annotations
 import contextvars
 import io
 import json
+import logging
 import shutil
 import subprocess
 import threading
+import time
 import zlib
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from ser.errors import Unavailable
+
+from .engine import Engine, Voice
+from .hub import HUB_VOICE_NAME
+
+logger = logging.getLogger(__name__)
 
 # espeak-ng's default speaking rate in words per minute.
 ESPEAK_DEFAULT_WPM = 175
@@ -29,9 +40,13 @@ PIPER_TEMPO = (
     (0.5, 0.609), (0.6, 0.650), (0.7, 0.764), (0.8, 0.887), (0.9, 0.955), (1.0, 1.0),
     (1.2, 1.090), (1.4, 1.264), (1.6, 1.456), (1.8, 1.591), (2.0, 1.749),
 )
+# Piper's own default for phoneme-duration noise, scaled by the emotion.
+PIPER_NOISE_W = 0.8
+#: Language of the bundled Piper voice (joe) and of the espeak presets: US English.
+PRESET_LANGUAGE = "en"
 
 
-class EngineError(RuntimeError):
+class EngineError(Unavailable, RuntimeError):
     """A synthesis engine is missing or failed; the message says what to install or fix."""
 
 
@@ -140,6 +155,7 @@ def load_piper(model_path: str):
     except ImportError as error:
         raise EngineError("Piper is not installed: pip install piper-tts onnx") from error
     path = Path(model_path)
+    start = time.perf_counter()
     if not path.is_file() or not Path(f"{path}.json").is_file():
         raise EngineError(f"Piper voice {path} or its .onnx.json config is missing.")
     try:
@@ -149,6 +165,7 @@ def load_piper(model_path: str):
         config = PiperConfig.from_dict(json.loads(Path(f"{path}.json").read_text(encoding="utf-8")))
     except Exception as error:  # whatever the onnx and onnxruntime parsers raise for a file that is no voice
         raise EngineError(f"Piper voice {path.name} could not be loaded ({type(error).__name__}).") from None
+    logger.info("loaded the Piper voice %s in %.2f s", path.name, time.perf_counter() - start)
     return PiperVoice(session=SeededSession(session, noise_inputs), config=config)
 
 
@@ -230,6 +247,18 @@ def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
+@lru_cache(maxsize=1)
+def espeak_languages() -> tuple[str, ...]:
+    """The languages of the installed espeak-ng (``espeak-ng --voices``); empty without espeak-ng."""
+    if not espeak_available():
+        return ()
+    try:
+        listing = subprocess.run(["espeak-ng", "--voices"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return tuple(line.split()[1] for line in listing.splitlines()[1:] if len(line.split()) > 1)
+
+
 _ESPEAK_LOCK = threading.Lock()
 
 
@@ -268,3 +297,113 @@ def espeak_synthesize(
         raise EngineError(f"espeak-ng failed for voice {voice!r}: {message}")
     samples, sample_rate = soundfile.read(io.BytesIO(result.stdout), dtype="float32")
     return [samples], int(sample_rate)
+
+
+# -- the engines as the registry sees them ---------------------------------------------------
+
+
+class PiperEngine(Engine):
+    """Piper (VITS, ONNX): the bundled voice, Hub voices by name, ``.onnx`` files."""
+
+    name = "piper"
+    label = "piper"
+    description = "Piper (neural): the bundled US-English voice joe, Piper voices from the Hub or .onnx files"
+    sample_rate = 22_050
+
+    @property
+    def voices(self) -> tuple[Voice, ...]:
+        # The bundled voice speaks at 85-110 Hz, low even for a man; men
+        # average about 120 Hz, women 210 Hz, girls near 270 Hz.
+        return (
+            Voice("youngman", "Young man (Piper 'joe', 3 st higher)", "male", pitch_shift=3.0, formant_shift=1.03),
+            Voice("middlemale", "Middle-aged man (joe, 1 st lower, longer vocal tract)", "male",
+                  pitch_shift=-1.0, formant_shift=0.93),
+            Voice("youngwoman", "Young woman (joe, 14 st higher, formants x1.18)", "female",
+                  pitch_shift=14.0, formant_shift=1.18),
+            Voice("smallgirl", "Small girl (joe, 20 st higher, formants x1.3)", "female",
+                  pitch_shift=20.0, formant_shift=1.30),
+        )
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        from .hub import cached_voices
+
+        return tuple(dict.fromkeys([PRESET_LANGUAGE, *(v.split("_")[0] for v in cached_voices())]))
+
+    def availability(self) -> str | None:
+        try:
+            import piper  # noqa: F401
+        except ImportError:
+            return "Piper is not installed: pip install piper-tts onnx"
+        return None
+
+    def resolve(self, name: str, *, files: bool = False) -> Voice | None:
+        if HUB_VOICE_NAME.match(name):
+            return Voice(name, f"Piper voice {name} from the Hugging Face Hub", "unknown", model=name)
+        if files and name.endswith(".onnx") and Path(name).is_file():
+            return Voice(Path(name).stem, f"Piper voice file {name}", "unknown", model=name)
+        return None
+
+    def language(self, voice: Voice) -> str | None:
+        if voice.model == "bundled":
+            return PRESET_LANGUAGE
+        if HUB_VOICE_NAME.match(voice.model):
+            return voice.model.split("_")[0]
+        return None
+
+    def fallback(self, voice: Voice) -> Voice | None:
+        # Only the bundled voice falls back: a Hub or file voice the user
+        # asked for by name should fail loudly rather than sound different.
+        # espeak's plain male voice, like Piper's joe, so the preset's pitch and
+        # formant shifts still give the intended speaker.
+        if voice.model != "bundled" or not espeak_available():
+            return None
+        return Voice(voice.name, voice.description, voice.gender, engine=EspeakEngine.name, model="en-us",
+                     pitch_shift=voice.pitch_shift, formant_shift=voice.formant_shift)
+
+    def synthesize(self, text: str, voice: Voice, *, tempo: float = 1.0, variability: float = 1.0,
+                   seed: int = 0) -> tuple[list[np.ndarray], int]:
+        return piper_synthesize(text, self._model_path(voice), length_scale=piper_length_scale(tempo),
+                                noise_w_scale=PIPER_NOISE_W * variability, speaker_id=voice.speaker_id, seed=seed)
+
+    @staticmethod
+    def _model_path(voice: Voice) -> Path:
+        if voice.model == "bundled":
+            return bundled_piper_model()
+        if voice.model.endswith(".onnx"):
+            return Path(voice.model)
+        from .hub import download_voice
+
+        return download_voice(voice.model)
+
+
+class EspeakEngine(Engine):
+    """espeak-ng (formant synthesis, robotic): every language it has installed."""
+
+    name = "espeak"
+    label = "espeak-ng"
+    description = "espeak-ng (formant synthesis, robotic): light, and speaks many languages"
+    sample_rate = 22_050
+
+    @property
+    def voices(self) -> tuple[Voice, ...]:
+        return (
+            Voice("espeak-female", "espeak-ng US English, female variant f3 (robotic)", "female",
+                  engine=self.name, model="en-us+f3"),
+            Voice("espeak-male", "espeak-ng US English, male variant m3 (robotic)", "male",
+                  engine=self.name, model="en-us+m3"),
+        )
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(code.split("-")[0] for code in espeak_languages()))
+
+    def availability(self) -> str | None:
+        return None if espeak_available() else "espeak-ng is not installed: apt-get install espeak-ng"
+
+    def language(self, voice: Voice) -> str | None:
+        return voice.model.split("+")[0].split("-")[0]
+
+    def synthesize(self, text: str, voice: Voice, *, tempo: float = 1.0, variability: float = 1.0,
+                   seed: int = 0) -> tuple[list[np.ndarray], int]:
+        return espeak_synthesize(text, voice.model, rate=1 / tempo)

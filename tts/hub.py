@@ -8,16 +8,18 @@ offline, only cached voices load.  Whether the Hub is reachable comes from
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from ser.errors import Unavailable
 from ser.hub import cache_dir, hub_offline
 
-from .voices import HUB_VOICE_NAME
-
 REPO_ID = "rhasspy/piper-voices"
+# Piper's voice naming on the Hub: <lang>_<REGION>-<name>-<quality>.
+HUB_VOICE_NAME = re.compile(r"^[a-z]{2,3}_[A-Z]{2}-[A-Za-z0-9_]+-(x_low|low|medium|high)$")
 
 
-class HubVoiceError(RuntimeError):
+class HubVoiceError(Unavailable, RuntimeError):
     """A Hub voice cannot be had; the message says why and what to do."""
 
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from . import engines
+from ser.errors import TooLarge
+
+from .engine import Voice
+from .engines import EngineError
 from .prosody import EMOTION_RULES, REFERENCE_LEVEL, emotion_rule, render, set_level
-from .voices import Voice, resolve_voice
+from .registry import engine_for
+from .voices import resolve_voice
+
+logger = logging.getLogger(__name__)
 
 #: Emotions :func:`synthesize` renders: RAVDESS' eight plus EMO-DB's boredom.
 EMOTIONS = tuple(EMOTION_RULES)
@@ -24,8 +32,6 @@ MAX_AUDIO_SECONDS = 60.0
 # The bundled voice speaks 18 characters per second at neutral tempo (17.9 and 18.4 measured);
 # a lower figure overestimates the audio, so the budget errs on the side of refusing.
 CHARS_PER_SECOND = 15.0
-# Piper's own default for phoneme-duration noise, scaled by the emotion.
-PIPER_NOISE_W = 0.8
 
 
 @dataclass
@@ -93,8 +99,9 @@ def synthesize(
         0 (neutral) to 1 (the full rule, like RAVDESS' *strong* takes); 0.5 is
         a moderate, RAVDESS *normal*-like expression.
     voice : str or Voice
-        A preset from :data:`tts.voices.VOICES`, a Piper voice name from the
-        Hub (``"en_US-amy-medium"``) or a path to a Piper ``.onnx`` file.
+        A preset from :data:`tts.voices.VOICES` (every registered engine's,
+        :data:`tts.registry.ENGINES`), a Piper voice name from the Hub
+        (``"en_US-amy-medium"``) or a path to a Piper ``.onnx`` file.
     speed : float
         Speaking-rate factor on top of the emotion's tempo (2 = twice as fast).
     seed : int
@@ -107,6 +114,14 @@ def synthesize(
     -------
     Synthesis
         Float32 audio at the engine's rate (22 050 Hz for Piper and espeak-ng).
+
+    Raises
+    ------
+    ValueError
+        Empty text, an unknown emotion or voice, a speed outside 0.25–4;
+        :class:`BudgetError` over the budget.
+    tts.EngineError
+        The voice's engine is missing or failed (and has no fallback).
 
     Examples
     --------
@@ -124,6 +139,7 @@ def synthesize(
     rule = emotion_rule(emotion, intensity)
     report = progress or (lambda fraction, message: None)
     report(0.0, "speaking the text")
+    start = time.perf_counter()
     sentences, sample_rate, engine = _engine_sentences(text, voice, rule.duration / speed, rule.variability,
                                                        seed=seed)
     rendered = []
@@ -134,10 +150,12 @@ def synthesize(
                                formant_shift=voice.formant_shift, seed=seed + i))
     report(1.0, "spoken")
     audio = set_level(np.concatenate(rendered), sample_rate, REFERENCE_LEVEL + rule.energy)
+    logger.info("synthesised %.1f s of %s speech (%s, %s) in %.2f s", audio.size / sample_rate, emotion,
+                voice.name, engine, time.perf_counter() - start)
     return Synthesis(audio, sample_rate, text, emotion, intensity, voice.name, engine)
 
 
-class BudgetError(ValueError):
+class BudgetError(TooLarge, ValueError):
     """A request over the per-call budget of :func:`synthesize` (text length or seconds of audio)."""
 
 
@@ -179,35 +197,17 @@ def check_budget(seconds: float, emotion: str | None = "neutral", intensity: flo
 
 
 def _engine_sentences(text: str, voice: Voice, tempo: float, variability: float, *, seed: int = 0):
-    """Run the voice's engine, falling back to espeak-ng when Piper is missing."""
-    if voice.engine == "espeak":
-        sentences, rate = engines.espeak_synthesize(text, voice.model, rate=1 / tempo)
-        return sentences, rate, "espeak-ng"
+    """Run the voice's engine, or the voice its engine falls back to when it fails (Piper → espeak-ng)."""
+    engine = engine_for(voice)
     try:
-        model = _piper_model_path(voice)
-        sentences, rate = engines.piper_synthesize(
-            text,
-            model,
-            length_scale=engines.piper_length_scale(tempo),
-            noise_w_scale=PIPER_NOISE_W * variability, speaker_id=voice.speaker_id, seed=seed,
-        )
-        return sentences, rate, "piper"
-    except engines.EngineError:
-        # Only the bundled voice falls back: a Hub or file voice the user
-        # asked for by name should fail loudly rather than sound different.
-        if voice.model != "bundled" or not engines.espeak_available():
+        sentences, rate = engine.synthesize(text, voice, tempo=tempo, variability=variability, seed=seed)
+        return sentences, rate, engine.label
+    except EngineError as error:
+        instead = engine.fallback(voice)
+        if instead is None:
             raise
-    # espeak's plain male voice, like Piper's joe, so the preset's pitch and
-    # formant shifts still give the intended speaker.
-    sentences, rate = engines.espeak_synthesize(text, "en-us", rate=1 / tempo)
-    return sentences, rate, "espeak-ng"
-
-
-def _piper_model_path(voice: Voice) -> Path:
-    if voice.model == "bundled":
-        return engines.bundled_piper_model()
-    if voice.model.endswith(".onnx"):
-        return Path(voice.model)
-    from .hub import download_voice
-
-    return download_voice(voice.model)
+        fallback = engine_for(instead)
+        logger.warning("%s failed for voice %s (%s); speaking with %s's %s instead", engine.label, voice.name,
+                       error, fallback.label, instead.model)
+    sentences, rate = fallback.synthesize(text, instead, tempo=tempo, variability=variability, seed=seed)
+    return sentences, rate, fallback.label

@@ -10,17 +10,20 @@ F0 alone would sound like a squeaky man; both move together here.
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
-from dataclasses import dataclass, replace
-from functools import lru_cache
-from pathlib import Path
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
-# Piper's voice naming on the Hub: <lang>_<REGION>-<name>-<quality>.
-HUB_VOICE_NAME = re.compile(r"^[a-z]{2,3}_[A-Z]{2}-[A-Za-z0-9_]+-(x_low|low|medium|high)$")
-#: Language the presets speak: the bundled Piper voice (joe) and the espeak presets are US English.
-PRESET_LANGUAGE = "en"
+from ser.errors import BadParameter
+
+from .engine import Voice
+from .engines import PRESET_LANGUAGE, espeak_languages
+from .hub import HUB_VOICE_NAME, cached_voices
+from .registry import ENGINES, engine_for
+
+__all__ = ["HUB_VOICE_NAME", "PRESET_LANGUAGE", "Voice", "VOICES", "SEED_VOICES", "resolve_voice", "voice_choices",
+           "voice_language", "voice_for_gender", "voice_for_language", "espeak_languages", "espeak_voice_for",
+           "NoVoiceForLanguage"]
+
 #: One Piper voice per language in rhasspy/piper-voices, fetched only when the Hub is reachable;
 #: offline, a cached voice of the language or espeak-ng's voice speaks instead.
 PIPER_VOICE_FOR_LANGUAGE = {
@@ -32,66 +35,48 @@ PIPER_VOICE_FOR_LANGUAGE = {
 ESPEAK_ALIASES = {"zh": "cmn", "no": "nb", "jw": "jv"}
 
 
-@dataclass(frozen=True)
-class Voice:
-    """A speaking voice.
+class _Presets(Mapping):
+    """Name -> :class:`Voice` of every registered engine's presets, read from the registry at each use."""
 
-    Attributes
-    ----------
-    name : str
-        Preset name users pick.
-    description : str
-        One line for menus.
-    gender : str
-        ``"female"``, ``"male"`` or ``"unknown"`` (custom Hub voices).
-    engine : str
-        ``"piper"`` or ``"espeak"``.
-    model : str
-        Piper: ``"bundled"``, a Hub voice name (``"en_US-amy-medium"``) or a
-        path to an ``.onnx`` file.  espeak: an espeak-ng voice with variant.
-    pitch_shift : float
-        F0 shift in semitones.
-    formant_shift : float
-        Factor on formant frequencies.
-    speaker_id : int, optional
-        Speaker of a multi-speaker Piper voice.
-    """
+    def _all(self) -> dict[str, Voice]:
+        return {v.name: v for engine in ENGINES.values() for v in engine.voices}
 
-    name: str
-    description: str
-    gender: str
-    engine: str = "piper"
-    model: str = "bundled"
-    pitch_shift: float = 0.0
-    formant_shift: float = 1.0
-    speaker_id: int | None = None
+    def __getitem__(self, name: str) -> Voice:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return f"VOICES({', '.join(self)})"
 
 
-VOICES: dict[str, Voice] = {
-    v.name: v
-    for v in (
-        # The bundled voice speaks at 85-110 Hz, low even for a man; men
-        # average about 120 Hz, women 210 Hz, girls near 270 Hz.
-        Voice("youngman", "Young man (Piper 'joe', 3 st higher)", "male", pitch_shift=3.0, formant_shift=1.03),
-        Voice("middlemale", "Middle-aged man (joe, 1 st lower, longer vocal tract)", "male",
-              pitch_shift=-1.0, formant_shift=0.93),
-        Voice("youngwoman", "Young woman (joe, 14 st higher, formants x1.18)", "female",
-              pitch_shift=14.0, formant_shift=1.18),
-        Voice("smallgirl", "Small girl (joe, 20 st higher, formants x1.3)", "female",
-              pitch_shift=20.0, formant_shift=1.30),
-        Voice("espeak-female", "espeak-ng US English, female variant f3 (robotic)", "female",
-              engine="espeak", model="en-us+f3"),
-        Voice("espeak-male", "espeak-ng US English, male variant m3 (robotic)", "male",
-              engine="espeak", model="en-us+m3"),
-    )
-}
+#: The preset voices of every engine in :data:`tts.registry.ENGINES` (Piper's four made from
+#: the bundled voice, espeak-ng's two), in registry order.
+VOICES: Mapping[str, Voice] = _Presets()
 
 #: The seed project's voices, in its order.
 SEED_VOICES = ("youngwoman", "youngman", "smallgirl", "middlemale")
 
 
-def resolve_voice(voice: "str | Voice") -> Voice:
-    """A :class:`Voice` from a preset name, a Hub voice name or an ``.onnx`` path.
+def resolve_voice(voice: "str | Voice", *, files: bool = True) -> Voice:
+    """A :class:`Voice` from a preset name, or a name (or, with ``files``, a path) an engine accepts.
+
+    Parameters
+    ----------
+    voice : str or Voice
+        A preset of :data:`VOICES` (any case), a Piper Hub voice name or a
+        path to a Piper ``.onnx`` file.
+    files : bool
+        Whether paths are accepted; a remote caller's names never are.
+
+    Raises
+    ------
+    ValueError
+        No engine knows the name.
 
     Examples
     --------
@@ -103,15 +88,18 @@ def resolve_voice(voice: "str | Voice") -> Voice:
     if isinstance(voice, Voice):
         return voice
     name = str(voice).strip()
-    if name.lower() in VOICES:
-        return VOICES[name.lower()]
-    if HUB_VOICE_NAME.match(name):
-        return Voice(name, f"Piper voice {name} from the Hugging Face Hub", "unknown", model=name)
-    if name.endswith(".onnx") and Path(name).is_file():
-        return Voice(Path(name).stem, f"Piper voice file {name}", "unknown", model=name)
+    presets = {key.lower(): v for key, v in VOICES.items()}
+    if name.lower() in presets:
+        return presets[name.lower()]
+    for engine in ENGINES.values():
+        found = engine.resolve(name, files=files)
+        if found is not None:
+            return found
+    shown = name if len(name) <= 40 else name[:40] + "…"  # a message, not an echo of any size
     raise ValueError(
-        f"Unknown voice {name!r}: choose one of {', '.join(VOICES)}, a Piper voice name"
-        " such as en_US-amy-medium, or a path to a Piper .onnx file."
+        f"Unknown voice {shown!r}: choose one of {', '.join(VOICES)}"
+        + (", a Piper voice name such as en_US-amy-medium, or a path to a Piper .onnx file." if files
+           else " or a Piper voice name such as en_US-amy-medium.")
     )
 
 
@@ -122,8 +110,6 @@ def voice_for_gender(gender: str | None) -> str:
 
 def voice_choices() -> list[tuple[str, str]]:
     """``(label, name)`` pairs for a voice menu: presets, then Hub voices cached locally."""
-    from .hub import cached_voices
-
     presets = [(f"{v.name} — {v.description}", v.name) for v in VOICES.values()]
     return presets + [(f"{name} — Piper voice from the Hub (cached)", name) for name in cached_voices()]
 
@@ -136,25 +122,7 @@ def voice_language(voice: Voice) -> str | None:
     >>> voice_language(VOICES["youngwoman"]), voice_language(resolve_voice("de_DE-thorsten-medium"))
     ('en', 'de')
     """
-    if voice.model == "bundled":
-        return PRESET_LANGUAGE
-    if voice.engine == "espeak":
-        return voice.model.split("+")[0].split("-")[0]
-    if HUB_VOICE_NAME.match(voice.model):
-        return voice.model.split("_")[0]
-    return None
-
-
-@lru_cache(maxsize=1)
-def espeak_languages() -> tuple[str, ...]:
-    """The languages of the installed espeak-ng (``espeak-ng --voices``); empty without espeak-ng."""
-    if shutil.which("espeak-ng") is None:
-        return ()
-    try:
-        listing = subprocess.run(["espeak-ng", "--voices"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ()
-    return tuple(line.split()[1] for line in listing.splitlines()[1:] if len(line.split()) > 1)
+    return engine_for(voice).language(voice)
 
 
 def espeak_voice_for(language: str) -> str | None:
@@ -167,7 +135,7 @@ def espeak_voice_for(language: str) -> str | None:
     return next((name for name in installed if name.startswith(f"{code}-")), None)
 
 
-class NoVoiceForLanguage(ValueError):
+class NoVoiceForLanguage(BadParameter, ValueError):
     """No voice here speaks the transcript's language; the message says what would."""
 
 
@@ -207,8 +175,6 @@ def voice_for_language(voice: Voice, language: str | None, *, language_name: str
     if not language or spoken in (None, language):
         return voice, ""
     name = language_name or language
-    from .hub import cached_voices
-
     piper = next((v for v in cached_voices() if v.split("_")[0] == language), None)
     if piper is None and online:
         piper = PIPER_VOICE_FOR_LANGUAGE.get(language)
