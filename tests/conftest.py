@@ -65,8 +65,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """The real app, started as the README starts it, on a free local port."""
+def app_server(tmp_path_factory):
+    """The real app, started as the README starts it, on a free local port: ``(url, process)``."""
     port = _free_port()
     log = tmp_path_factory.mktemp("app") / "app.log"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -86,9 +86,15 @@ def app_url(tmp_path_factory):
     else:
         process.kill()
         pytest.fail(f"app did not start in 180 s:\n{log.read_text()[-3000:]}")
-    yield url
+    yield url, process
     process.terminate()
     process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server):
+    """The URL of :func:`app_server`'s app."""
+    return app_server[0]
 
 
 @pytest.fixture(scope="session")
