@@ -27,6 +27,7 @@ from ser import AudioError, load_audio
 from ser.audio import SAMPLE_RATE
 from ser.bundle import BundleError, check_bundle_name
 from ser.choice import ModelPolicy
+from ser.features import feature_set_choices
 from ser.hub import HubUnavailable
 from ser.recognizer import get_recognizer
 from tts import DEFAULT_INTENSITY, EngineError, HubVoiceError, check_budget, revoice
@@ -475,8 +476,7 @@ def train_tab(policy: ModelPolicy) -> None:
                 upload = gr.File(file_types=[".zip"], type="filepath", label="… or a zip of labelled audio",
                                  elem_id="train-zip")
                 emotions = gr.CheckboxGroup(list(EMOTIONS), label="Emotions (none = all)")
-                features = gr.Dropdown(["whisper-tiny", "whisper-base", "egemaps", "compare", "librosa",
-                                        "whisper-tiny+whisper-base+egemaps"], value="whisper-tiny",
+                features = gr.Dropdown(feature_set_choices(), value="whisper-tiny",
                                        allow_custom_value=True, label="Features of the classical models")
                 models = gr.CheckboxGroup(model_names(), value=["logreg"], label="Models (deep ones: "
                                           "cnn1d, cnn2d, lstm, cnn_lstm on frame-level features)")

@@ -20,13 +20,21 @@ Feature sets (combine with ``+``, e.g. ``"whisper-tiny+whisper-base"``):
     its deviation halves each standardised over their own dimensions
     (:func:`utterance_normalize`), computed from the cached vector.
 
-Every extractor takes mono float32 audio at 16 kHz (see :mod:`ser.audio`).
+Every extractor takes mono float32 audio at 16 kHz (see :mod:`ser.audio`) and
+is declared in :data:`EXTRACTORS` with its size: a new backbone is one
+function plus one :func:`register_extractor` line, and the bundles, the
+late-fusion blocks and the Train tab's menu follow.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -35,6 +43,8 @@ import numpy as np
 
 from .audio import SAMPLE_RATE
 from .whisper_models import bundled_model_path, cache_dir
+
+logger = logging.getLogger(__name__)
 
 # Bump when an extractor's output changes, so stale cache entries are ignored.
 FEATURE_VERSION = 1
@@ -191,7 +201,8 @@ class WhisperEncoder:
 # steps (clips cropped or zero-padded to SEQUENCE_SECONDS), flattened to one row
 # so they share the cache, datasets and bundles of the utterance-level features.
 SEQUENCE_SECONDS = 4.0
-SEQUENCE_SHAPES = {"mfcc-seq": (200, 40), "logmel-seq": (200, 64), "whisper-tiny-seq": (50, 384)}
+SEQUENCE_FRAMES = 200  # 20 ms hops over SEQUENCE_SECONDS
+WHISPER_SEQUENCE_FRAMES = 50  # Whisper's 20 ms states averaged over 80 ms
 
 
 def _fixed_frames(frames: np.ndarray, steps: int) -> np.ndarray:
@@ -211,7 +222,7 @@ def mfcc_sequence(samples: np.ndarray) -> np.ndarray:
     import librosa
 
     mfcc = librosa.feature.mfcc(y=samples, sr=SAMPLE_RATE, n_mfcc=40, n_fft=640, hop_length=320)
-    return _fixed_frames(mfcc.T, SEQUENCE_SHAPES["mfcc-seq"][0])
+    return _fixed_frames(mfcc.T, SEQUENCE_FRAMES)
 
 
 def logmel_sequence(samples: np.ndarray) -> np.ndarray:
@@ -220,7 +231,7 @@ def logmel_sequence(samples: np.ndarray) -> np.ndarray:
 
     mel = librosa.feature.melspectrogram(y=samples, sr=SAMPLE_RATE, n_fft=640, hop_length=320, n_mels=64)
     db = librosa.power_to_db(mel, ref=1.0, top_db=None).clip(-80, None) + 80  # padding 0 = silence
-    return _fixed_frames(db.T, SEQUENCE_SHAPES["logmel-seq"][0])
+    return _fixed_frames(db.T, SEQUENCE_FRAMES)
 
 
 def whisper_tiny_sequence(samples: np.ndarray) -> np.ndarray:
@@ -228,7 +239,7 @@ def whisper_tiny_sequence(samples: np.ndarray) -> np.ndarray:
     states = whisper_encoder("tiny.en").states(samples[: int(SEQUENCE_SECONDS * SAMPLE_RATE)])
     steps = len(states) // 4
     pooled = states[: steps * 4].reshape(steps, 4, -1).mean(axis=1) if steps else states[:1]
-    return _fixed_frames(pooled, SEQUENCE_SHAPES["whisper-tiny-seq"][0])
+    return _fixed_frames(pooled, WHISPER_SEQUENCE_FRAMES)
 
 
 @lru_cache(maxsize=None)
@@ -246,30 +257,135 @@ def _whisper_pooled(name: str) -> Callable[[np.ndarray], np.ndarray]:
     return pooled
 
 
-EXTRACTORS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "librosa": librosa_means,
-    "egemaps": egemaps,
-    "compare": compare,
-    "whisper-tiny": _whisper_pooled("tiny.en"),
-    "whisper-base": _whisper_pooled("base"),
-    "mfcc-seq": mfcc_sequence,
-    "logmel-seq": logmel_sequence,
-    "whisper-tiny-seq": whisper_tiny_sequence,
-}
+# -- the registry: every feature set declares its name, size and shape ---------------------------
+
+
+@dataclass(frozen=True)
+class Extractor:
+    """One feature set as the registry knows it.
+
+    Attributes
+    ----------
+    name : str
+        What feature sets call it (``"whisper-base"``); lowercase letters,
+        digits and ``-``, no ``+``.
+    size : int
+        Length of its vector: models address feature blocks by it, and the
+        registry's tests check every extractor against it.
+    compute : callable
+        Mono float32 samples at 16 kHz -> float32 vector of ``size``; for a
+        derived set (``base``), the base set's vector -> this set's vector.
+    description : str
+        One line for menus.
+    frames : int, optional
+        Sequence sets (deep models): time steps of the flattened
+        ``(frames, size // frames)`` matrix.
+    base : str, optional
+        Derived sets: computed from this set's cached vector, never from audio again.
+    menu : bool
+        Whether the Train tab's feature menu offers it on its own.
+    """
+
+    name: str
+    size: int
+    compute: Callable[[np.ndarray], np.ndarray]
+    description: str = ""
+    frames: int | None = None
+    base: str | None = None
+    menu: bool = False
+
+    def __call__(self, samples: np.ndarray) -> np.ndarray:
+        if self.base is not None:
+            return self.compute(EXTRACTORS[self.base](samples))
+        return self.compute(samples)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.frames, self.size // self.frames) if self.frames else (self.size,)
+
+
+EXTRACTOR_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+#: Every feature set by name, in the order menus and messages list them.
+EXTRACTORS: dict[str, Extractor] = {}
+
+
+def register_extractor(extractor: Extractor) -> Extractor:
+    """Add ``extractor`` to :data:`EXTRACTORS`: feature sets, bundles and menus can then use it.
+
+    Raises
+    ------
+    ValueError
+        The name is taken or malformed, the size is not positive, the frames
+        do not divide it, or the base set is unknown.
+    """
+    if not EXTRACTOR_NAME.fullmatch(extractor.name) or extractor.name in EXTRACTORS:
+        raise ValueError(f"Extractor name {extractor.name!r} is taken or not lowercase letters, digits and '-'.")
+    if not isinstance(extractor.size, int) or extractor.size < 1 or (
+            extractor.frames and extractor.size % extractor.frames):
+        raise ValueError(f"Extractor {extractor.name!r} must declare a positive size (a multiple of its frames).")
+    if extractor.base is not None and extractor.base not in EXTRACTORS:
+        raise ValueError(f"Extractor {extractor.name!r} derives from the unknown set {extractor.base!r}.")
+    EXTRACTORS[extractor.name] = extractor
+    return extractor
+
+
+class _Table(Mapping):
+    """A read-only view of one field of the registry, current at each use (names kept for callers)."""
+
+    def __init__(self, pick: Callable[[Extractor], object]):
+        self._pick = pick
+
+    def _all(self) -> dict:
+        return {name: value for name, e in EXTRACTORS.items() if (value := self._pick(e)) is not None}
+
+    def __getitem__(self, name: str):
+        return self._all()[name]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+#: Length of each extractor's vector, so models can address feature blocks (from the registry).
+EXTRACTOR_SIZES: Mapping[str, int] = _Table(lambda e: e.size)
+#: ``(frames, width)`` of the sequence sets of the deep models.
+SEQUENCE_SHAPES: Mapping[str, tuple[int, int]] = _Table(lambda e: e.shape if e.frames else None)
+
+# Whisper's encoder widths: tiny.en 384, base 512; pooled sets hold mean and std.
+_WHISPER_WIDTH = {"tiny.en": 384, "base": 512}
+for _extractor in (
+    Extractor("librosa", 193, librosa_means, "means of MFCC, chroma, mel, contrast, tonnetz (seed-style)", menu=True),
+    Extractor("egemaps", 88, egemaps, "openSMILE eGeMAPSv02 functionals", menu=True),
+    Extractor("compare", 6373, compare, "openSMILE ComParE_2016 functionals", menu=True),
+    Extractor("whisper-tiny", 2 * _WHISPER_WIDTH["tiny.en"], _whisper_pooled("tiny.en"),
+              "Whisper tiny.en encoder, mean + std pooled", menu=True),
+    Extractor("whisper-base", 2 * _WHISPER_WIDTH["base"], _whisper_pooled("base"),
+              "Whisper base encoder, mean + std pooled", menu=True),
+    Extractor("mfcc-seq", SEQUENCE_FRAMES * 40, mfcc_sequence, "40 MFCC every 20 ms (deep models)",
+              frames=SEQUENCE_FRAMES),
+    Extractor("logmel-seq", SEQUENCE_FRAMES * 64, logmel_sequence, "64 log-mel bands every 20 ms (deep models)",
+              frames=SEQUENCE_FRAMES),
+    Extractor("whisper-tiny-seq", WHISPER_SEQUENCE_FRAMES * _WHISPER_WIDTH["tiny.en"], whisper_tiny_sequence,
+              "Whisper tiny.en states every 80 ms (deep models)", frames=WHISPER_SEQUENCE_FRAMES),
+):
+    register_extractor(_extractor)
 UTTERANCE_EXTRACTORS = ("librosa", "egemaps", "compare", "whisper-tiny", "whisper-base")
-EXTRACTORS.update({f"{name}-ln": _on_normalized(EXTRACTORS[name]) for name in UTTERANCE_EXTRACTORS})
-# Derived sets: computed from another set's (cached) vector, never from audio again.
-DERIVED = {f"{base}-un": (base, utterance_normalize)
-           for base in ("whisper-tiny", "whisper-base", "whisper-tiny-ln", "whisper-base-ln")}
-EXTRACTORS.update({name: (lambda samples, b=base, f=fn: f(EXTRACTORS[b](samples)))
-                   for name, (base, fn) in DERIVED.items()})
+for _name in UTTERANCE_EXTRACTORS:
+    _extractor = EXTRACTORS[_name]
+    register_extractor(Extractor(f"{_name}-ln", _extractor.size, _on_normalized(_extractor.compute),
+                                 f"{_extractor.description}, on loudness-normalised input"))
+for _name in ("whisper-tiny", "whisper-base", "whisper-tiny-ln", "whisper-base-ln"):
+    register_extractor(Extractor(f"{_name}-un", EXTRACTORS[_name].size, utterance_normalize,
+                                 f"{EXTRACTORS[_name].description}, utterance-normalised", base=_name))
+#: Combinations the feature menu suggests beside the single sets.
+SUGGESTED_SETS = ("whisper-tiny+whisper-base+egemaps",)
 
 
-# Length of each extractor's vector, so models can address feature blocks.
-EXTRACTOR_SIZES = {"librosa": 193, "egemaps": 88, "compare": 6373, "whisper-tiny": 768, "whisper-base": 1024,
-                   **{name: rows * cols for name, (rows, cols) in SEQUENCE_SHAPES.items()}}
-EXTRACTOR_SIZES.update({f"{name}-ln": EXTRACTOR_SIZES[name] for name in UTTERANCE_EXTRACTORS})
-EXTRACTOR_SIZES.update({name: EXTRACTOR_SIZES[base] for name, (base, _) in DERIVED.items()})
+def feature_set_choices() -> list[str]:
+    """Feature sets for a menu: every registered set marked ``menu``, then :data:`SUGGESTED_SETS`."""
+    return [name for name, e in EXTRACTORS.items() if e.menu] + list(SUGGESTED_SETS)
 
 
 def parse_feature_set(feature_set: str) -> list[str]:
@@ -306,16 +422,18 @@ class FeatureCache:
         return hashlib.sha1(np.ascontiguousarray(samples, dtype=np.float32).tobytes()).hexdigest()
 
     def get(self, samples: np.ndarray, name: str, digest: str | None = None) -> np.ndarray:
-        if name in DERIVED:
-            base, transform = DERIVED[name]
-            return transform(self.get(samples, base, digest))
+        extractor = EXTRACTORS[name]
+        if extractor.base is not None:
+            return extractor.compute(self.get(samples, extractor.base, digest))
         path = self._path(digest or self.digest(samples), name)
         if path.is_file():
             try:
                 return np.load(path, allow_pickle=False)
             except (OSError, ValueError):
                 pass  # a damaged entry is recomputed below
-        vector = EXTRACTORS[name](samples)
+        start = time.perf_counter()
+        vector = extractor(samples)
+        logger.debug("%s of %.1f s of audio in %.3f s", name, samples.size / SAMPLE_RATE, time.perf_counter() - start)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{threading.get_ident()}.tmp.npy")
         np.save(tmp, vector, allow_pickle=False)
@@ -345,6 +463,7 @@ def extract_features(
     """
     names = parse_feature_set(feature_set)
     store = cache if isinstance(cache, FeatureCache) else (FeatureCache() if cache else None)
+    start = time.perf_counter()
     rows = []
     for i, samples in enumerate(clips, 1):
         if store is None:
@@ -356,4 +475,5 @@ def extract_features(
             progress(i)
     if not rows:
         raise ValueError("No clips to extract features from.")
+    logger.debug("%s features of %d clips in %.2f s", feature_set, len(rows), time.perf_counter() - start)
     return np.vstack(rows).astype(np.float32)

@@ -33,6 +33,7 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler
 
 from .bundle import check_bundle_name, save_bundle
 from .corpora import AUDIO_SUFFIXES, read_corpus
+from .deep import ARCHITECTURES, KerasSequenceClassifier
 from .evaluation import Evaluation, search_folds
 from .features import SEQUENCE_SHAPES, parse_feature_set
 from .models import CLASSIFIERS, make_classifier
@@ -57,7 +58,7 @@ SEARCH_SPACES: dict[str, dict[str, list]] = {
     "decision_tree": {"clf__max_depth": [6, 12, 24], "clf__min_samples_leaf": [1, 5]},
     "default": {"estimator__clf__C": [0.03, 0.1, 0.3, 1.0]},
 }
-DEEP_MODELS = ("cnn1d", "cnn2d", "lstm", "cnn_lstm")  # ser.deep.ARCHITECTURES
+DEEP_MODELS = ARCHITECTURES
 DEEP_SEARCH_SPACE = {"units": [32, 64, 128], "dropout": [0.2, 0.4], "learning_rate": [1e-3, 3e-4]}
 
 
@@ -357,8 +358,6 @@ def default_sequence_features(name: str) -> str:
 def make_model(name: str, feature_set: str, *, epochs: int | None = None, **params):
     """An unfitted estimator for ``name`` on ``feature_set``."""
     if is_deep(name):
-        from .deep import KerasSequenceClassifier
-
         if feature_set not in SEQUENCE_SHAPES:
             raise ValueError(f"{name} needs frame-level features ({', '.join(SEQUENCE_SHAPES)}), "
                              f"not {feature_set!r}.")
