@@ -59,10 +59,10 @@ log = logging.getLogger("bench.generalization")
 CORPORA = ("ravdess", "emodb", "ased")
 FIVE = ("angry", "fearful", "happy", "neutral", "sad")
 PREVIOUS_FEATURES = "whisper-tiny+whisper-base+egemaps"
+SEED_FEATURES = "librosa"
 # Clips per emotion of each corpus (None: all), spread evenly over the sorted
-# file list so every speaker is in: feature extraction on the 2 shared cores of
-# this run (load average ~11) allowed ~1000 clips, not the corpora's 4449.
-SUBSET = {"ravdess": 24, "emodb": None, "ased": 60}
+# file list so every speaker is in (a quick run on a cold feature cache).
+SUBSET = {"ravdess": None, "emodb": None, "ased": None}
 # Candidate settings the recipe chooses among, on its training corpora only.
 CANDIDATE_FEATURES = ("whisper-base-ln-un+egemaps-ln", "whisper-base-ln+egemaps-ln", "whisper-base-ln-un",
                       "egemaps-ln")
@@ -116,10 +116,14 @@ def summary(result) -> dict:
 
 
 def choose_setting(data: Dataset, union: str) -> tuple[str, float, dict]:
-    """The candidate (features, C) with the best mean UA across the training corpora of ``data``.
+    """The candidate (features, C) whose worst UA across the training corpora of ``data`` is highest.
 
     Each training corpus is scored by a model trained on the other(s) only:
-    the corpus the result will be reported on is not in ``data``.
+    the corpus the result will be reported on is not in ``data``.  The worst
+    corpus decides (ties: the mean), as the target does ("none below 0.50"): a
+    product meets speech unlike all of its training data, and on the full
+    corpora the best *mean* (eGeMAPS alone, 0.488) was the worst on RAVDESS
+    (0.396) and lost a third of the in-corpus accuracy.
     """
     corpora = sorted(set(data.corpus))
     scores = {}
@@ -131,9 +135,9 @@ def choose_setting(data: Dataset, union: str) -> tuple[str, float, dict]:
                 result = cross_corpus(default_estimator(features, C), part.subset(part.corpus != held),
                                       part.subset(part.corpus == held), calibration=False)
                 uas.append(result.ua)
-            scores[f"{features} C={C}"] = round(float(np.mean(uas)), 4)
-            log.info("choose on %s: %s C=%s -> %.3f", "+".join(corpora), features, C, scores[f"{features} C={C}"])
-    best = max(scores, key=scores.get)
+            scores[f"{features} C={C}"] = {"worst": round(float(min(uas)), 4), "mean": round(float(np.mean(uas)), 4)}
+            log.info("choose on %s: %s C=%s -> %s", "+".join(corpora), features, C, scores[f"{features} C={C}"])
+    best = max(scores, key=lambda k: (scores[k]["worst"], scores[k]["mean"]))
     features, C = best.rsplit(" C=", 1)
     return features, float(C), scores
 
@@ -166,10 +170,14 @@ def part_loco(union: str, report: dict, with_previous: bool = True) -> dict:
         return default_estimator(features, C), features, {"chosen": f"{features} C={C}", "choices": scores}
 
     run("default recipe", data, union, recipe,
-        "setting chosen on the two training corpora (train on one, score the other)")
+        "setting chosen on the two training corpora (train on one, score the other; the worse of the two decides)")
     for features in CANDIDATE_FEATURES:
         run(f"{features}, C={DEFAULT_C}", data, features,
             lambda train, f=features: (default_estimator(f, DEFAULT_C), f, {}))
+    seed = {c: load(c, SEED_FEATURES, emotions=FIVE) for c in CORPORA}
+    run(f"seed-style baseline ({SEED_FEATURES} means, logistic regression C={DEFAULT_C})", seed, SEED_FEATURES,
+        lambda train: (default_estimator(SEED_FEATURES, DEFAULT_C), SEED_FEATURES, {}),
+        "the seed projects' feature vector (MFCC, chroma, mel, contrast, tonnetz means)")
     report["loco"] = rows
     if not with_previous:
         return rows
@@ -336,11 +344,11 @@ def markdown(report: dict) -> str:
              "calibration error of the top-class confidence (10 equal-width bins). Every clip is scored "
              "alone: nothing is learnt from other test clips. Temperatures come from held-out speakers "
              "of the training corpora, never from the test corpus.", "",
-             "**Subsets.** Clips per emotion: " + ", ".join(
-                 f"{c} {n if n else 'all'}" for c, n in report["subset"].items())
-             + " (spread evenly over each corpus' sorted files, so every speaker is in). Feature extraction "
-             "for the whole 4449-clip set did not fit this run's CPU share; the full-corpus run is the "
-             "same command once the feature cache holds every clip.", ""]
+             ("**Data.** Every clip of the three corpora (RAVDESS 1440, EMO-DB 535, ASED 2474)."
+              if not any(report["subset"].values()) else
+              "**Subsets.** Clips per emotion: " + ", ".join(
+                  f"{c} {n if n else 'all'}" for c, n in report["subset"].items())
+              + " (spread evenly over each corpus' sorted files, so every speaker is in)."), ""]
     if "loco" in report:
         lines += ["## Leave one corpus out (5 emotions: angry, fearful, happy, neutral, sad)", "",
                   "Train on two corpora, test on the third (its speakers, language and recording place "
@@ -475,7 +483,7 @@ def main(argv=None) -> None:
         everything = concat([load(c, union, emotions=FIVE) for c in CORPORA])
         chosen_features, chosen_C, scores = choose_setting(everything, union)
         report["final_choice"] = {"features": chosen_features, "C": chosen_C, "scores": scores,
-                                  "how": "mean leave-one-corpus-out UA over all three corpora (for the "
+                                  "how": "worst (then mean) leave-one-corpus-out UA over all three corpora (for the "
                                          "shipped model only; the LOCO rows above choose without the held-out corpus)"}
         features, C = features or chosen_features, C if C is not None else chosen_C
     if "speaker" in parts:

@@ -253,7 +253,8 @@ def evaluate_corpus(
         train = np.concatenate([np.setdiff1d(own, own[test]), others])
         start = time.perf_counter()
         if calibration:
-            model, _ = fit_calibrated(estimator, data.subset(np.isin(np.arange(len(y_all)), train)))
+            model, _ = fit_calibrated(estimator, data.subset(np.isin(np.arange(len(y_all)), train)),
+                                      unseen_corpora=False)
         else:
             model = fit(estimator, data.X[train], y_all[train], data.corpus[train])
         fit_seconds += time.perf_counter() - start
@@ -266,7 +267,7 @@ def evaluate_corpus(
         if progress:
             progress((k + 1) / len(folds), f"{corpus}: fold {k + 1}/{len(folds)}")
     if calibration:
-        protocol += "; temperature from held-out speakers of each training fold"
+        protocol += "; temperature from held-out speakers (not corpora) of each training fold"
     result = score(y, predictions.astype(str), labels, f"{corpus}: {protocol}", n_folds=len(folds),
                    confidence=confidence)
     result.fit_seconds, result.predict_seconds = fit_seconds, predict_seconds / len(y)
@@ -274,25 +275,27 @@ def evaluate_corpus(
     return result
 
 
-def _calibration_folds(data: Dataset) -> list[np.ndarray]:
+def _calibration_folds(data: Dataset, unseen_corpora: bool = True) -> list[np.ndarray]:
     speakers = sorted(set(data.speaker))
     folds = [np.flatnonzero(np.isin(data.speaker, speakers[k::CALIBRATION_SPEAKER_FOLDS]))
              for k in range(min(CALIBRATION_SPEAKER_FOLDS, len(speakers)))]
     corpora = sorted(set(data.corpus))
-    if len(corpora) > 1:
+    if unseen_corpora and len(corpora) > 1:
         folds += [np.flatnonzero(data.corpus == c) for c in corpora]
     return [f for f in folds if 0 < len(f) < len(data.emotion)]
 
 
-def held_out_proba(estimator, data: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def held_out_proba(estimator, data: Dataset, *, unseen_corpora: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Probabilities of training clips from models that never saw their speakers.
 
     Returns ``(proba, y, classes)``: one row per clip and fold of
-    :func:`_calibration_folds` (a clip appears once per fold holding it out).
+    :func:`_calibration_folds` (a clip appears once per fold holding it out;
+    with ``unseen_corpora`` each training corpus is also held out whole).
     """
     classes = np.array(sorted(set(data.emotion)))
     rows, truth = [], []
-    for test in _calibration_folds(data):
+    for test in _calibration_folds(data, unseen_corpora):
         train = np.setdiff1d(np.arange(len(data.emotion)), test)
         model = fit(estimator, data.X[train], data.emotion[train], data.corpus[train])
         test = test[np.isin(data.emotion[test], model.classes_)]  # a held-out corpus' own labels (calm …)
@@ -330,13 +333,19 @@ def sure_threshold(confidence: np.ndarray, correct: np.ndarray, precision: float
     return float(np.clip(threshold, *SURE_RANGE))
 
 
-def calibrate(estimator, data: Dataset) -> dict:
+def calibrate(estimator, data: Dataset, *, unseen_corpora: bool = True) -> dict:
     """Temperature and "not sure" threshold from held-out speakers (and corpora) of ``data``.
 
+    ``unseen_corpora`` calibrates for speech of corpora the model never heard
+    (the shipped model's case: each training corpus is held out in turn as well
+    as speaker folds); without it, for new speakers of the training corpora
+    only (in-corpus evaluation).  The two differ: a model is right far more
+    often on new speakers of a known corpus, and one temperature fitted to the
+    mix left in-corpus answers underconfident (ECE 0.19 in-corpus, 0.05 cross).
     Only models whose logits can be divided by a temperature (linear models
     and late fusions of them) are calibrated; others get ``temperature`` 1.
     """
-    proba, y, classes = held_out_proba(estimator, data)
+    proba, y, classes = held_out_proba(estimator, data, unseen_corpora=unseen_corpora)
     temperature = 1.0
     if supports_temperature(estimator):
         temperature = fit_temperature(proba, y, classes)
@@ -348,13 +357,15 @@ def calibrate(estimator, data: Dataset) -> dict:
             "held_out_ece": round(expected_calibration_error(confidence, correct), 4),
             "held_out": f"{len(y)} predictions of models that did not see the clip's speakers "
                         f"({CALIBRATION_SPEAKER_FOLDS} folds of training speakers"
-                        + (", and each training corpus held out in turn)" if len(set(data.corpus)) > 1 else ")")}
+                        + (", and each training corpus held out in turn)"
+                           if unseen_corpora and len(set(data.corpus)) > 1 else ")")}
 
 
-def fit_calibrated(estimator, data: Dataset, *, calibration: bool = True):
+def fit_calibrated(estimator, data: Dataset, *, calibration: bool = True, unseen_corpora: bool = True):
     """Fit on all of ``data``; with ``calibration``, divide its logits by the held-out temperature.
 
-    Returns ``(model, calibration_info)`` (info is empty without calibration).
+    Returns ``(model, calibration_info)`` (info is empty without calibration);
+    ``unseen_corpora`` as in :func:`calibrate`.
     """
     model = fit(estimator, data.X, data.emotion, data.corpus)
     # Models without logits to scale (knn, forests, deep) keep their probabilities, and their
@@ -362,7 +373,7 @@ def fit_calibrated(estimator, data: Dataset, *, calibration: bool = True):
     # than its neighbours ("n_neighbors <= n_samples_fit") and the whole run failed.
     if not calibration or len(set(data.speaker)) < 2 or not supports_temperature(model):
         return model, {}
-    info = calibrate(estimator, data)
+    info = calibrate(estimator, data, unseen_corpora=unseen_corpora)
     return (scale_logits(model, 1 / info["temperature"]) if supports_temperature(model) else model), info
 
 
