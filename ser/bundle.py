@@ -5,7 +5,11 @@ models (and late fusions of them) are stored as plain arrays in
 ``weights.safetensors`` beside ``bundle.json``; any other zoo model is stored
 with ``skops``, and loaded only if every type in the file is on an exact list
 of the classes our zoo needs (:data:`SKOPS_ALLOWED_TYPES`); deep networks are
-Keras' native format, loaded in safe mode.  Before any tensor is read,
+Keras' native format, loaded in safe mode.  Each of these is a model kind
+(:data:`MODEL_KINDS`): a model is saved by the kind it declares
+(``bundle_kind``, as :class:`ser.deep.KerasSequenceClassifier` does) or else
+the first kind that accepts it, and loaded by the kind its spec names.
+Before any tensor is read,
 ``bundle.json`` is checked against its schema, every file it names must be a
 plain file name inside the bundle folder, and the safetensors header must
 describe exactly the arrays the specs need, at sizes within bounds.
@@ -55,8 +59,9 @@ CARD = "README.md"
 ROLES = ("emotion", "gender")
 # Bundle names: also folder names under models/ and values a remote caller may send.
 BUNDLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-# Files a spec may name: no separators, no leading dot (so no "..", no hidden files).
-SPEC_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.(skops|keras)$")
+# Files a spec may name: no separators, no leading dot (so no "..", no hidden files); each file
+# kind also requires its own suffix (ModelKind.suffix).
+SPEC_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.[a-z]{1,16}$")
 
 # Size bounds, checked on the file's size before it is read.  The default
 # bundle's bundle.json is 6 kB and its weights 107 kB; a random forest of 300
@@ -143,46 +148,6 @@ class ModelBundle:
         return [str(c) for c in self.emotion_model.classes_]
 
 
-# -- linear models as plain arrays -------------------------------------------
-
-def _is_linear(model) -> bool:
-    return (isinstance(model, Pipeline) and len(model.steps) == 2
-            and isinstance(model.steps[0][1], StandardScaler)
-            and isinstance(model.steps[1][1], LogisticRegression))
-
-
-def _encode(model, prefix: str, arrays: dict) -> dict | None:
-    if _is_linear(model):
-        scaler, clf = model.steps[0][1], model.steps[1][1]
-        arrays.update({f"{prefix}.mean": scaler.mean_, f"{prefix}.scale": scaler.scale_,
-                       f"{prefix}.coef": clf.coef_, f"{prefix}.intercept": clf.intercept_})
-        return {"kind": "linear", "classes": [str(c) for c in clf.classes_],
-                "params": {"C": clf.C}}
-    if isinstance(model, LateFusionClassifier):
-        experts = [_encode(m, f"{prefix}.{i}", arrays) for i, m in enumerate(model.estimators_)]
-        if all(experts):
-            return {"kind": "late_fusion", "blocks": [list(b) for b in model.blocks], "experts": experts}
-    return None
-
-
-def _decode(spec: dict, prefix: str, arrays: dict):
-    if spec["kind"] == "linear":
-        scaler = StandardScaler()
-        scaler.mean_, scaler.scale_ = arrays[f"{prefix}.mean"], arrays[f"{prefix}.scale"]
-        scaler.var_ = scaler.scale_ ** 2
-        scaler.n_features_in_ = scaler.mean_.shape[0]
-        scaler.n_samples_seen_ = 1
-        clf = LogisticRegression(**spec.get("params", {}))
-        clf.coef_, clf.intercept_ = arrays[f"{prefix}.coef"], arrays[f"{prefix}.intercept"]
-        clf.classes_ = np.array(spec["classes"])
-        clf.n_features_in_ = clf.coef_.shape[1]
-        return Pipeline([("scale", scaler), ("clf", clf)])
-    model = LateFusionClassifier(blocks=[tuple(b) for b in spec["blocks"]])
-    model.estimators_ = [_decode(s, f"{prefix}.{i}", arrays) for i, s in enumerate(spec["experts"])]
-    model.classes_ = model.estimators_[0].classes_
-    return model
-
-
 # -- bundle.json schema ---------------------------------------------------------
 
 def _fail(message: str):
@@ -210,14 +175,6 @@ def _check_history(value, where: str) -> None:
         _fail(f"{where} must map metric names to lists of numbers")
 
 
-def _check_linear(spec: dict, where: str) -> None:
-    _check_classes(spec.get("classes"), f"{where}.classes")
-    params = spec.get("params", {})
-    if not isinstance(params, dict) or set(params) - {"C"} or not all(
-            _number(v) and v > 0 for v in params.values()):
-        _fail(f"{where}.params may only hold a positive number C")
-
-
 def _keras_params() -> set[str]:
     from .deep import KerasSequenceClassifier
 
@@ -227,46 +184,10 @@ def _keras_params() -> set[str]:
 def _check_spec(spec, where: str) -> None:
     if not isinstance(spec, dict) or not isinstance(spec.get("kind"), str):
         _fail(f"{where} must be an object with a kind")
-    kind = spec["kind"]
-    if kind == "linear":
-        _check_linear(spec, where)
-    elif kind == "late_fusion":
-        blocks, experts = spec.get("blocks"), spec.get("experts")
-        if not isinstance(experts, list) or not 1 <= len(experts) <= 32 or not isinstance(blocks, list) \
-                or len(blocks) != len(experts):
-            _fail(f"{where} needs as many blocks as experts (1-32)")
-        for i, block in enumerate(blocks):
-            if (not isinstance(block, list) or len(block) != 2 or not isinstance(block[0], int)
-                    or isinstance(block[0], bool) or block[0] < 0
-                    or not (block[1] is None or isinstance(block[1], int) and not isinstance(block[1], bool)
-                            and block[1] > block[0])):
-                _fail(f"{where}.blocks[{i}] must be [start, stop] with 0 <= start < stop")
-        for i, expert in enumerate(experts):
-            if not isinstance(expert, dict) or expert.get("kind") != "linear":
-                _fail(f"{where}.experts[{i}] must be a linear model")
-            _check_linear(expert, f"{where}.experts[{i}]")
-        if any(e["classes"] != experts[0]["classes"] for e in experts):
-            _fail(f"the experts of {where} must share one list of classes")
-    elif kind in ("skops", "keras"):
-        name = spec.get("file")
-        if not isinstance(name, str) or not SPEC_FILE.fullmatch(name) or not name.endswith(f".{kind}"):
-            _fail(f"{where}.file must be a plain file name ending in .{kind} (no folders), not "
-                  f"{name if not isinstance(name, str) else name[:80]!r}")
-        if kind == "keras":
-            _check_classes(spec.get("classes"), f"{where}.classes")
-            params = spec.get("params")
-            if not isinstance(params, dict) or set(params) - _keras_params() or not all(
-                    isinstance(v, str) and len(v) <= 64 or _number(v) for v in params.values()):
-                _fail(f"{where}.params must hold only the network's settings")
-            _check_history(spec.get("history"), f"{where}.history")
-    else:
-        _fail(f"{where}.kind {kind[:40]!r} is not one of linear, late_fusion, skops, keras")
-
-
-def _spec_classes(spec: dict) -> list[str] | None:
-    if spec["kind"] == "late_fusion":
-        return spec["experts"][0]["classes"]
-    return spec.get("classes")
+    kind = MODEL_KINDS.get(spec["kind"])
+    if kind is None:
+        _fail(f"{where}.kind {spec['kind'][:40]!r} is not one of {', '.join(MODEL_KINDS)}")
+    kind.check(spec, where)
 
 
 def check_meta(meta) -> dict:
@@ -291,7 +212,7 @@ def check_meta(meta) -> dict:
         _fail("models must be an object with an emotion model (and optionally a gender model)")
     for role, spec in models.items():
         _check_spec(spec, f"models.{role}")
-    classes = _spec_classes(models["emotion"])
+    classes = MODEL_KINDS[models["emotion"]["kind"]].classes(models["emotion"])
     if classes is not None and classes != labels:
         _fail("labels must be the emotion model's classes")
     for key in ("metrics", "info"):
@@ -337,21 +258,8 @@ def read_meta(folder: str | Path, confine: Path | None = None) -> dict:
 def _expected_arrays(specs: dict) -> dict[str, tuple]:
     """Name -> shape of every array the specs need; ``"D:<prefix>"`` stands for a feature width."""
     expected = {}
-
-    def linear(spec, prefix, width=None):
-        rows = 1 if len(spec["classes"]) == 2 else len(spec["classes"])
-        d = width if width is not None else f"D:{prefix}"
-        expected.update({f"{prefix}.mean": (d,), f"{prefix}.scale": (d,), f"{prefix}.coef": (rows, d),
-                         f"{prefix}.intercept": (rows,)})
-
     for role, spec in specs.items():
-        if spec["kind"] == "linear":
-            linear(spec, role)
-        elif spec["kind"] == "late_fusion":
-            for i, (expert, (start, stop)) in enumerate(zip(spec["experts"], spec["blocks"])):
-                linear(expert, f"{role}.{i}", None if stop is None else stop - start)
-        elif spec["kind"] == "keras":
-            expected.update({f"{role}.mean": (f"D:{role}",), f"{role}.scale": (f"D:{role}",)})
+        expected.update(MODEL_KINDS[spec["kind"]].arrays(spec, role))
     return expected
 
 
@@ -486,23 +394,207 @@ def _load_skops(path: Path):
     return sio.load(path, trusted=check_skops(path))
 
 
-# -- Keras networks in their native format -------------------------------------
-
-def _save_keras(model, role: str, folder: Path, arrays: dict) -> dict | None:
-    if type(model).__module__ != "ser.deep":
-        return None
-    model.save_network(folder / f"{role}.keras")
-    arrays.update({f"{role}.mean": model.mean_, f"{role}.scale": model.scale_})
-    return {"kind": "keras", "file": f"{role}.keras", "classes": [str(c) for c in model.classes_],
-            "params": model.get_params(), "history": model.history_}
+# -- model kinds: how each kind is stored, checked before it is read, and rebuilt ----------
 
 
-def _load_keras(path: Path, spec: dict, role: str, arrays: dict):
-    from .deep import KerasSequenceClassifier
+class ModelKind:
+    """One way a model is stored in a bundle.
 
-    # from_saved loads with safe_mode=True: no Lambda layers or other Python code run.
-    return KerasSequenceClassifier.from_saved(path, spec["params"], spec["classes"], arrays[f"{role}.mean"],
-                                              arrays[f"{role}.scale"], spec.get("history"))
+    Attributes
+    ----------
+    name : str
+        The spec's ``kind`` in ``bundle.json``.
+    suffix : str, optional
+        File kinds: the model is ``<role>.<suffix>`` beside ``bundle.json``.
+    max_bytes : int
+        File kinds: the file's size bound, checked before it is read.
+    """
+
+    name: str
+    suffix: str | None = None
+    max_bytes: int = 0
+
+    def accepts(self, model) -> bool:
+        """Whether a model that declares no ``bundle_kind`` is saved as this kind."""
+        return False
+
+    def save(self, model, role: str, folder: Path, arrays: dict) -> dict:
+        """Store ``model`` (its arrays into ``arrays``, files into ``folder``) and return its spec."""
+        raise NotImplementedError
+
+    def check(self, spec: dict, where: str) -> None:
+        """Refuse (:func:`_fail`) a spec this kind could not load safely; nothing is read."""
+        if self.suffix is not None:
+            name = spec.get("file")
+            if not isinstance(name, str) or not SPEC_FILE.fullmatch(name) or not name.endswith(f".{self.suffix}"):
+                _fail(f"{where}.file must be a plain file name ending in .{self.suffix} (no folders), not "
+                      f"{name if not isinstance(name, str) else name[:80]!r}")
+
+    def arrays(self, spec: dict, prefix: str) -> dict[str, tuple]:
+        """Name -> shape of the safetensors arrays the spec needs (``"D:<prefix>"``: a feature width)."""
+        return {}
+
+    def classes(self, spec: dict) -> list[str] | None:
+        """The model's classes as the spec states them (None: known only once loaded)."""
+        return spec.get("classes")
+
+    def load(self, spec: dict, role: str, arrays: dict, file: Path | None):
+        """Rebuild the model from checked arrays and, for file kinds, its checked file."""
+        raise NotImplementedError
+
+
+class LinearKind(ModelKind):
+    """Standardisation + logistic regression as four plain arrays."""
+
+    name = "linear"
+
+    def accepts(self, model) -> bool:
+        return (isinstance(model, Pipeline) and len(model.steps) == 2
+                and isinstance(model.steps[0][1], StandardScaler)
+                and isinstance(model.steps[1][1], LogisticRegression))
+
+    def save(self, model, role, folder, arrays):
+        scaler, clf = model.steps[0][1], model.steps[1][1]
+        arrays.update({f"{role}.mean": scaler.mean_, f"{role}.scale": scaler.scale_,
+                       f"{role}.coef": clf.coef_, f"{role}.intercept": clf.intercept_})
+        return {"kind": self.name, "classes": [str(c) for c in clf.classes_], "params": {"C": clf.C}}
+
+    def check(self, spec, where):
+        _check_classes(spec.get("classes"), f"{where}.classes")
+        params = spec.get("params", {})
+        if not isinstance(params, dict) or set(params) - {"C"} or not all(
+                _number(v) and v > 0 for v in params.values()):
+            _fail(f"{where}.params may only hold a positive number C")
+
+    def arrays(self, spec, prefix, width=None):
+        rows = 1 if len(spec["classes"]) == 2 else len(spec["classes"])
+        d = width if width is not None else f"D:{prefix}"
+        return {f"{prefix}.mean": (d,), f"{prefix}.scale": (d,), f"{prefix}.coef": (rows, d),
+                f"{prefix}.intercept": (rows,)}
+
+    def load(self, spec, role, arrays, file=None):
+        scaler = StandardScaler()
+        scaler.mean_, scaler.scale_ = arrays[f"{role}.mean"], arrays[f"{role}.scale"]
+        scaler.var_ = scaler.scale_ ** 2
+        scaler.n_features_in_ = scaler.mean_.shape[0]
+        scaler.n_samples_seen_ = 1
+        clf = LogisticRegression(**spec.get("params", {}))
+        clf.coef_, clf.intercept_ = arrays[f"{role}.coef"], arrays[f"{role}.intercept"]
+        clf.classes_ = np.array(spec["classes"])
+        clf.n_features_in_ = clf.coef_.shape[1]
+        return Pipeline([("scale", scaler), ("clf", clf)])
+
+
+class LateFusionKind(ModelKind):
+    """A late fusion of linear experts, one per feature block, as plain arrays."""
+
+    name = "late_fusion"
+
+    def accepts(self, model) -> bool:
+        return isinstance(model, LateFusionClassifier) and all(LINEAR.accepts(m) for m in model.estimators_)
+
+    def save(self, model, role, folder, arrays):
+        experts = [LINEAR.save(m, f"{role}.{i}", folder, arrays) for i, m in enumerate(model.estimators_)]
+        return {"kind": self.name, "blocks": [list(b) for b in model.blocks], "experts": experts}
+
+    def check(self, spec, where):
+        blocks, experts = spec.get("blocks"), spec.get("experts")
+        if not isinstance(experts, list) or not 1 <= len(experts) <= 32 or not isinstance(blocks, list) \
+                or len(blocks) != len(experts):
+            _fail(f"{where} needs as many blocks as experts (1-32)")
+        for i, block in enumerate(blocks):
+            if (not isinstance(block, list) or len(block) != 2 or not isinstance(block[0], int)
+                    or isinstance(block[0], bool) or block[0] < 0
+                    or not (block[1] is None or isinstance(block[1], int) and not isinstance(block[1], bool)
+                            and block[1] > block[0])):
+                _fail(f"{where}.blocks[{i}] must be [start, stop] with 0 <= start < stop")
+        for i, expert in enumerate(experts):
+            if not isinstance(expert, dict) or expert.get("kind") != LINEAR.name:
+                _fail(f"{where}.experts[{i}] must be a linear model")
+            LINEAR.check(expert, f"{where}.experts[{i}]")
+        if any(e["classes"] != experts[0]["classes"] for e in experts):
+            _fail(f"the experts of {where} must share one list of classes")
+
+    def arrays(self, spec, prefix):
+        expected = {}
+        for i, (expert, (start, stop)) in enumerate(zip(spec["experts"], spec["blocks"])):
+            expected.update(LINEAR.arrays(expert, f"{prefix}.{i}", None if stop is None else stop - start))
+        return expected
+
+    def classes(self, spec):
+        return spec["experts"][0]["classes"]
+
+    def load(self, spec, role, arrays, file=None):
+        model = LateFusionClassifier(blocks=[tuple(b) for b in spec["blocks"]])
+        model.estimators_ = [LINEAR.load(s, f"{role}.{i}", arrays) for i, s in enumerate(spec["experts"])]
+        model.classes_ = model.estimators_[0].classes_
+        return model
+
+
+class KerasKind(ModelKind):
+    """A deep network in Keras' native format (loaded in safe mode) plus its input standardisation."""
+
+    name = "keras"
+    suffix = "keras"
+    max_bytes = MAX_KERAS_BYTES
+
+    def save(self, model, role, folder, arrays):
+        model.save_network(folder / f"{role}.{self.suffix}")
+        arrays.update({f"{role}.mean": model.mean_, f"{role}.scale": model.scale_})
+        return {"kind": self.name, "file": f"{role}.{self.suffix}", "classes": [str(c) for c in model.classes_],
+                "params": model.get_params(), "history": model.history_}
+
+    def check(self, spec, where):
+        super().check(spec, where)
+        _check_classes(spec.get("classes"), f"{where}.classes")
+        params = spec.get("params")
+        if not isinstance(params, dict) or set(params) - _keras_params() or not all(
+                isinstance(v, str) and len(v) <= 64 or _number(v) for v in params.values()):
+            _fail(f"{where}.params must hold only the network's settings")
+        _check_history(spec.get("history"), f"{where}.history")
+
+    def arrays(self, spec, prefix):
+        return {f"{prefix}.mean": (f"D:{prefix}",), f"{prefix}.scale": (f"D:{prefix}",)}
+
+    def load(self, spec, role, arrays, file):
+        from .deep import KerasSequenceClassifier
+
+        # from_saved loads with safe_mode=True: no Lambda layers or other Python code run.
+        return KerasSequenceClassifier.from_saved(file, spec["params"], spec["classes"], arrays[f"{role}.mean"],
+                                                  arrays[f"{role}.scale"], spec.get("history"))
+
+
+class SkopsKind(ModelKind):
+    """Any other zoo model, as skops loaded only with :data:`SKOPS_ALLOWED_TYPES` (:func:`check_skops`)."""
+
+    name = "skops"
+    suffix = "skops"
+    max_bytes = MAX_SKOPS_BYTES
+
+    def accepts(self, model) -> bool:
+        return True
+
+    def save(self, model, role, folder, arrays):
+        _save_skops(model, folder / f"{role}.{self.suffix}")
+        return {"kind": self.name, "file": f"{role}.{self.suffix}"}
+
+    def load(self, spec, role, arrays, file):
+        return _load_skops(file)
+
+
+LINEAR = LinearKind()
+#: The kinds, in the order a model without a declared ``bundle_kind`` is offered to them (skops takes the rest).
+MODEL_KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (LINEAR, LateFusionKind(), KerasKind(), SkopsKind())}
+
+
+def model_kind(model) -> ModelKind:
+    """The kind ``model`` is saved as: the one it declares (``bundle_kind``), else the first that accepts it."""
+    declared = getattr(model, "bundle_kind", None)
+    if declared is not None:
+        if declared not in MODEL_KINDS:
+            raise BundleError(f"{type(model).__name__} declares the unknown bundle kind {str(declared)[:40]!r}.")
+        return MODEL_KINDS[declared]
+    return next(kind for kind in MODEL_KINDS.values() if kind.accepts(model))
 
 
 # -- atomic save and crash recovery ---------------------------------------------
@@ -601,11 +693,7 @@ def _write(bundle: ModelBundle, folder: Path) -> None:
     for role, model in (("emotion", bundle.emotion_model), ("gender", bundle.gender_model)):
         if model is None:
             continue
-        spec = _encode(model, role, arrays) or _save_keras(model, role, folder, arrays)
-        if spec is None:
-            _save_skops(model, folder / f"{role}.skops")
-            spec = {"kind": "skops", "file": f"{role}.skops"}
-        specs[role] = spec
+        specs[role] = model_kind(model).save(model, role, folder, arrays)
     save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}, folder / WEIGHTS)
     (folder / CARD).write_text(bundle.card or f"# {bundle.name}\n")
     meta = {"format_version": FORMAT_VERSION, "name": bundle.name, "feature_set": bundle.feature_set,
@@ -690,8 +778,9 @@ def load_bundle(path: str | Path, *, confine: str | Path | None = None) -> Model
         raise BundleError(f"{path.name} is not a model bundle (no bundle.json).")
     meta = read_meta(path, confine)
     specs = meta["models"]
-    files = {role: _inside(path, spec["file"], confine, MAX_KERAS_BYTES if spec["kind"] == "keras"
-                           else MAX_SKOPS_BYTES) for role, spec in specs.items() if "file" in spec}
+    kinds = {role: MODEL_KINDS[spec["kind"]] for role, spec in specs.items()}
+    files = {role: _inside(path, spec["file"], confine, kinds[role].max_bytes)
+             for role, spec in specs.items() if kinds[role].suffix is not None}
     weights = _inside(path, WEIGHTS, confine, MAX_WEIGHTS_BYTES, required=bool(_expected_arrays(specs)))
     card = _inside(path, CARD, confine, MAX_CARD_BYTES, required=False)
     try:
@@ -701,9 +790,7 @@ def load_bundle(path: str | Path, *, confine: str | Path | None = None) -> Model
             arrays = load_file(weights)
         models = {}
         for role, spec in specs.items():
-            models[role] = (_load_skops(files[role]) if spec["kind"] == "skops"
-                            else _load_keras(files[role], spec, role, arrays) if spec["kind"] == "keras"
-                            else _decode(spec, role, arrays))
+            models[role] = kinds[role].load(spec, role, arrays, files.get(role))
         model_classes = [str(c) for c in models["emotion"].classes_]
     except BundleError:
         raise

@@ -25,6 +25,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
 def _keras():
+    # openSMILE's native library must load before TensorFlow's: in the other order eGeMAPS
+    # extraction corrupts the heap and aborts the process ("malloc(): invalid size").
+    import opensmile  # noqa: F401  isort: skip
+
     try:
         import keras
         import tensorflow as tf
@@ -108,6 +112,9 @@ class KerasSequenceClassifier(ClassifierMixin, BaseEstimator):
     >>> model = KerasSequenceClassifier("cnn1d", frames=50, epochs=5)   # doctest: +SKIP
     >>> model.fit(X_train, y_train).predict(X_test)                     # doctest: +SKIP
     """
+
+    #: How :mod:`ser.bundle` stores it (:data:`ser.bundle.MODEL_KINDS`): Keras' native format, safe mode.
+    bundle_kind = "keras"
 
     def __init__(self, architecture: str = "cnn1d", frames: int = 50, units: int = 64, dropout: float = 0.3,
                  learning_rate: float = 1e-3, epochs: int = 30, batch_size: int = 32, patience: int = 5,
