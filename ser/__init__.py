@@ -1,13 +1,31 @@
-"""Speech emotion recognition: audio in, emotion and gender probabilities out."""
+"""Speech emotion recognition: audio in, emotion and gender probabilities out.
 
-# openSMILE's native library must load before TensorFlow's (the Keras models of
-# the workbench): in the other order eGeMAPS extraction corrupts the heap and
-# aborts the process ("malloc(): invalid size").
-import opensmile  # noqa: F401  isort: skip
+The names below load on first use (PEP 562), so ``import asr`` or
+``from ser.audio import load_audio`` does not pull in openSMILE and
+scikit-learn (1.3 s and about 90 MB) for a caller that only decodes audio.
+``from ser import EmotionRecognizer`` works as before.
+"""
 
-from .audio import SAMPLE_RATE, AudioError, load_audio
-from .corpora import EMOTIONS, Utterance, read_corpus
-from .recognizer import EmotionRecognizer, Recognition, recognize
+from __future__ import annotations
 
-__all__ = ["SAMPLE_RATE", "AudioError", "load_audio", "EMOTIONS", "Utterance", "read_corpus",
-           "EmotionRecognizer", "Recognition", "recognize"]
+import importlib
+
+# Where each public name lives.
+_EXPORTS = {
+    "SAMPLE_RATE": "audio", "AudioError": "audio", "load_audio": "audio",
+    "EMOTIONS": "corpora", "Utterance": "corpora", "read_corpus": "corpora",
+    "EmotionRecognizer": "recognizer", "Recognition": "recognizer", "recognize": "recognizer",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

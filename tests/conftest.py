@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import ser  # noqa: F401  first, so openSMILE loads before any test imports TensorFlow
+import opensmile  # noqa: F401  isort: skip  first, so openSMILE loads before any test imports TensorFlow
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = Path(os.environ.get("SER_DATASETS", ROOT.parent / "shared" / "datasets"))
