@@ -25,9 +25,10 @@ def test_default_bundle_is_safe_and_documented():
     assert {"bundle.json", "weights.safetensors", "README.md"} <= files
     assert not any(name.endswith((".pkl", ".pickle", ".joblib", ".skops")) for name in files)
     meta = json.loads((DEFAULT_MODEL / "bundle.json").read_text())
-    # Measured by bench/ser_generalization.py (in-corpus, speaker-independent; subsets): 0.625 / 0.783 / 0.870.
+    # Measured by bench/ser_generalization.py (in-corpus, speaker-independent; all 4449 clips): 0.707 / 0.771 / 0.923.
     metrics = meta["metrics"]
-    assert metrics["ravdess"]["ua"] >= 0.60 and metrics["emodb"]["ua"] >= 0.75 and metrics["ased"]["ua"] >= 0.80
+    assert metrics["ravdess"]["ua"] >= 0.68 and metrics["emodb"]["ua"] >= 0.75 and metrics["ased"]["ua"] >= 0.90
+    assert sum(meta["info"]["corpora"].values()) == 4449  # trained on every clip of the three corpora
     assert all("speaker-independent" in metrics[c]["protocol"] for c in ("ravdess", "emodb", "ased"))
     assert 0.4 <= meta["info"]["sure_threshold"] <= 0.9  # the "not sure" rule of the model card
 
