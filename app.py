@@ -30,7 +30,8 @@ from ser.choice import ModelPolicy
 from ser.features import feature_set_choices
 from ser.hub import HubUnavailable
 from ser.recognizer import get_recognizer
-from tts import DEFAULT_INTENSITY, EngineError, HubVoiceError, check_budget, revoice
+from pipelines.revoice import revoice
+from tts import DEFAULT_INTENSITY, EngineError, HubVoiceError, check_budget
 from tts import EMOTIONS as TTS_EMOTIONS
 from tts.voices import voice_choices
 
@@ -49,6 +50,10 @@ UPLOAD_AGAIN = "Upload the file again."
 RESULT_PREFIX, RESULT_MAX_AGE_S = "studio-result-", 600
 LIVE_CHUNK_MAX_S = 10.0  # the browser streams a chunk a second
 NEW_VOICE, KEEP_VOICE = "New voice", "Keep my voice"
+# Gradio queues: the long jobs (Timeline, Train, Re-voice, Transcribe of a long file) share one
+# concurrency limit, so they cannot take every core, and Recognize has its own: a short request
+# does not wait behind two long ones (each event had its own limit of --concurrency before).
+LONG, SHORT = "long-jobs", "short-jobs"
 NO_EMOTIONS = "Tick at least one emotion to tell apart (all of the model's are ticked at first)."
 # The Train table's six columns in half the page wrapped numbers ("0.15 / 0"); it scrolls instead.
 CSS = "#train-summary table { display: block; overflow-x: auto; } #train-summary td, #train-summary th " \
@@ -118,6 +123,42 @@ def result_folder() -> Path:
         except OSError:  # removed by a concurrent job
             pass
     return Path(tempfile.mkdtemp(prefix=RESULT_PREFIX))
+
+
+class ClientGone(Exception):
+    """The browser tab (or client) that started a job has gone; the job stops at its next step.
+
+    Not a ValueError (as ``gr.Error`` is), so no ``except ValueError`` in the
+    packages can swallow it on its way out.
+    """
+
+
+def client_gone() -> bool:
+    """Whether the client of the running Gradio event has disconnected.
+
+    Gradio's queue marks the event not ``alive`` when the page's event stream
+    closes (tab closed, network lost), but a handler running in a thread is
+    not told: an abandoned 11-minute Timeline kept the server at 100 % CPU for
+    12 minutes.  The queue's running jobs are the only place the mark is kept.
+    """
+    blocks, event_id = LocalContext.blocks.get(None), LocalContext.event_id.get(None)
+    if blocks is None or event_id is None or blocks._queue is None:
+        return False
+    for job in blocks._queue.active_jobs:
+        for event in job or ():
+            if event._id == event_id:
+                return not event.alive
+    return False
+
+
+def reporter(progress: gr.Progress):
+    """A package's ``progress(fraction, message)`` callback that drives ``progress`` and stops
+    the job (raises :class:`ClientGone`) once its client has gone."""
+    def report(fraction: float, message: str) -> None:
+        if client_gone():
+            raise ClientGone("The page that started this job was closed; the job stopped.")
+        progress(fraction, desc=message)
+    return report
 
 
 def corpus_folder(name: str, root: Path) -> Path:
@@ -212,9 +253,9 @@ def recognize_tab(policy: ModelPolicy) -> None:
         inputs = [audio, emotions, model]
         outputs = [label, gender, chart, details]
         recognize = partial(recognize_clip, policy=policy)
-        button.click(recognize, inputs, outputs, api_name="recognize")
-        audio.upload(recognize, inputs, outputs, api_name=False)
-        audio.stop_recording(recognize, inputs, outputs, api_name=False)
+        button.click(recognize, inputs, outputs, api_name="recognize", concurrency_id=SHORT)
+        audio.upload(recognize, inputs, outputs, api_name=False, concurrency_id=SHORT)
+        audio.stop_recording(recognize, inputs, outputs, api_name=False, concurrency_id=SHORT)
         follow_model(model, emotions, policy, "model_labels")
         preset.change(partial(subset_for, policy=policy), [preset, model], [emotions], api_name="emotion_subset")
 
@@ -255,18 +296,19 @@ def asr_models(backend: str):
 def transcribe_clip(audio: str | None, backend: str, model: str, language: str, text_weight: float,
                     progress=gr.Progress()):
     audio = uploaded_file(audio)
+    report = reporter(progress)  # stops between the stages once the page is closed
     try:
-        progress(0.05, desc="Decoding the audio")
+        report(0.05, "Decoding the audio")
         samples = load_audio(audio)
-        progress(0.15, desc=f"Transcribing with {backend}")
+        report(0.15, f"Transcribing with {backend}")
         transcript = transcribe(samples, backend=backend, model=model, language=language)
         english = transcript.text
         if transcript.language != "en" and english:  # the text classifiers read English
-            progress(0.5, desc="Translating to English")
+            report(0.5, "Translating to English")
             english = transcribe(samples, language=transcript.language, task="translate").text
-        progress(0.7, desc="Reading the emotion of the words")
+        report(0.7, "Reading the emotion of the words")
         words = text_emotion(english)
-        progress(0.85, desc="Hearing the emotion of the voice")
+        report(0.85, "Hearing the emotion of the voice")
         voice = get_recognizer("default").recognize(samples)
     except USER_ERRORS as error:
         raise gr.Error(str(error)) from None
@@ -328,7 +370,7 @@ def transcribe_tab() -> None:
                 details = gr.JSON(label="Transcript with word timings", visible=False)
         inputs = [audio, backend, model, language, text_weight]
         outputs = [text, segments, fused, chart, summary, details]
-        button.click(transcribe_clip, inputs, outputs, api_name="transcribe")
+        button.click(transcribe_clip, inputs, outputs, api_name="transcribe", concurrency_id=LONG)
         backend.change(asr_models, [backend], [model, model_note], api_name="asr_models")
 
 
@@ -341,7 +383,7 @@ def revoice_clip(audio: str | None, emotion: str, intensity: float, voice: str, 
         if keep_voice:  # a new voice's text is checked by synthesize once it is transcribed
             check_budget(samples.size / SAMPLE_RATE, target, intensity)
         result = revoice((SAMPLE_RATE, samples), target, voice or None, intensity=intensity, keep_voice=keep_voice,
-                         progress=lambda fraction, message: progress(fraction, desc=message))
+                         progress=reporter(progress))
     except USER_ERRORS + (EngineError, HubVoiceError) as error:
         raise gr.Error(str(error)) from None
     path = str(result.write(result_folder() / f"revoiced-{result.emotion}.wav"))
@@ -375,7 +417,8 @@ def revoice_tab() -> None:
                 result = gr.Audio(label="Result", interactive=False, elem_id="tts-result")
                 download = gr.File(label="Download the result", elem_id="tts-download")
         button.click(revoice_clip, [audio, emotion, intensity, voice, mode],
-                     [chart, summary, transcript, original, result, download], api_name="revoice")
+                     [chart, summary, transcript, original, result, download], api_name="revoice",
+                     concurrency_id=LONG)
         mode.change(lambda m: gr.update(visible=m == NEW_VOICE), [mode], [voice], api_name=False)
 
 
@@ -415,7 +458,7 @@ def train_tab(policy: ModelPolicy) -> None:
                                   search=None if search == "none" else search, epochs=int(epochs), name=name,
                                   out=policy.models_dir / name, cancel=cancel, skipped=skipped,
                                   speaker_pattern=(speaker_pattern or "").strip() or None,
-                                  progress=lambda f, message: progress(f, desc=message))
+                                  progress=reporter(progress))
         except Cancelled as stopped:
             raise gr.Error(str(stopped)) from None
         except (*USER_ERRORS, FileNotFoundError) as error:
@@ -508,7 +551,8 @@ def train_tab(policy: ModelPolicy) -> None:
                 pull_button = gr.Button("Pull by repo id")
             hub_status = gr.Markdown(label="Hub status")
         start.click(train, [folder, upload, emotions, features, models, search, epochs, name, speaker_pattern],
-                          [summary, comparison, confusion, report, curves, bundle], api_name="train")
+                          [summary, comparison, confusion, report, curves, bundle], api_name="train",
+                          concurrency_id=LONG)
         cancel.click(stop, None, None, api_name="cancel_training")
         push_button.click(push, [bundle, repo, token], [hub_status], api_name="push_bundle")
         pull_button.click(pull, [repo], [bundle, hub_status], api_name="pull_bundle")
@@ -518,7 +562,7 @@ def timeline_tab(policy: ModelPolicy) -> None:
     """Two tabs: the Timeline of a long upload, and Live emotion from the microphone."""
     from ser.audio import decode
     from ser.live import LiveState, live_step
-    from ser.timeline import analyze_timeline
+    from pipelines.timeline import analyze_timeline
 
     def area_chart(times, probabilities, hovertext=None, title=""):
         # Stacked areas read as "share of each emotion" at every moment.
@@ -541,7 +585,7 @@ def timeline_tab(policy: ModelPolicy) -> None:
         try:
             timeline = analyze_timeline(path, model=policy.choose(model), emotions=emotions,
                                         asr_backend="faster-whisper" if with_text else None,
-                                        progress=lambda fraction, message: progress(fraction, desc=message))
+                                        progress=reporter(progress))
         except USER_ERRORS as error:
             raise gr.Error(str(error)) from None
         if not timeline.segments:
@@ -614,7 +658,7 @@ def timeline_tab(policy: ModelPolicy) -> None:
                                      label="Transcript (click a row)", elem_id="timeline-table", wrap=True)
                 segment = gr.Markdown(label="Segment", elem_id="timeline-segment")
         button.click(analyze, [upload, with_text, emotions, model], [chart, summary, counts, table, exports],
-                     api_name="timeline")
+                     api_name="timeline", concurrency_id=LONG)
         table.select(show_segment, [table], [segment], api_name=False)
         follow_model(model, emotions, policy, False)
     with gr.Tab("Live", id="live"):

@@ -1,4 +1,9 @@
-"""python -m asr FILE [--backend B] [--model M] [--language L] [--translate] [--json] [--words] [--emotion]"""
+"""python -m asr FILE [--backend B] [--model M] [--language L] [--translate] [--json] [--words] [--emotion]
+
+A face: it parses arguments, calls :func:`pipelines.words.words` (the one rule
+for the emotion of the words, as the UI's Transcribe tab and REST
+``/transcribe`` use it) and prints; errors end as every CLI's do.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ import argparse
 import json
 import sys
 
-from ser.audio import load_audio
+from pipelines.errors import run_command
+from pipelines.settings import Settings
+from pipelines.words import WordsRequest, words
 
-from . import ASRUnavailable, BACKENDS, DEFAULT_BACKEND, text_emotion, transcribe
+from . import BACKENDS, DEFAULT_BACKEND
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,26 +27,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--translate", action="store_true", help="write English text (faster-whisper)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--words", action="store_true", help="with --json: add word timings")
-    parser.add_argument("--emotion", action="store_true", help="add the emotion of the words")
+    parser.add_argument("--emotion", action="store_true",
+                        help="add the emotion of the words (read in English), of the voice, and both fused")
     args = parser.parse_args(argv)
-    try:
-        samples = load_audio(args.file)
-        transcript = transcribe(samples, backend=args.backend, model=args.model, language=args.language,
-                                task="translate" if args.translate else "transcribe")
-        emotion = text_emotion(transcript.text) if args.emotion else None
-    except (ValueError, ASRUnavailable) as error:  # AudioError is a ValueError
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    request = WordsRequest(backend=args.backend, model=args.model, language=args.language,
+                           task="translate" if args.translate else "transcribe", emotion=args.emotion)
+    return run_command(lambda: _print(words(args.file, request, settings=Settings.from_env()), args))
+
+
+def _print(result, args) -> int:
     if args.json:
-        out = transcript.to_dict(words=args.words)
-        if emotion:
-            out["text_emotion"] = {"emotion": emotion.emotion, "probabilities": emotion.probabilities,
-                                   "source": emotion.source}
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        print(json.dumps(result.to_dict(words=args.words), ensure_ascii=False, indent=2))
         return 0
-    print(transcript.text)
-    if emotion:
-        print(f"text emotion: {emotion.emotion} ({emotion.probabilities[emotion.emotion]:.0%}, {emotion.source})")
+    print(result.transcript.text)
+    found = result.text_emotion
+    if found:
+        print(f"text emotion: {found.emotion} ({found.probabilities[found.emotion]:.0%}, {found.source})"
+              + (f" — read in English: {result.english}" if result.english != result.transcript.text else ""))
+        fused = max(result.fused, key=result.fused.get)
+        print(f"voice: {result.voice.emotion} ({result.voice.confidence:.0%}) · fused: {fused} "
+              f"({result.fused[fused]:.0%})")
     return 0
 
 

@@ -1,4 +1,9 @@
-"""Command line: ``python -m ser recognize|train|evaluate|timeline|batch …``."""
+"""Command line: ``python -m ser recognize|train|evaluate|timeline|batch …``.
+
+A face: it parses arguments, calls the use cases of :mod:`pipelines` (recognize,
+timeline, train) or the package's own functions, and prints; errors end as every
+CLI's do (:func:`pipelines.errors.run_command`).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,17 @@ import json
 import sys
 from pathlib import Path
 
-from .audio import AudioError
-from .bundle import BundleError
-from .choice import MODELS_DIR
-from .hub import HubUnavailable
+from pipelines.errors import run_command
+from pipelines.settings import Settings
 
-DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
+from .choice import MODELS_DIR
+
 DEFAULT_CORPORA = ("ravdess", "emodb", "ased")
 
 
 def _default_corpora() -> list[tuple[str, Path]]:
-    return [(name, DATASETS / name) for name in DEFAULT_CORPORA if (DATASETS / name).is_dir()]
+    datasets = Settings.from_env().datasets_dir
+    return [(name, datasets / name) for name in DEFAULT_CORPORA if (datasets / name).is_dir()]
 
 
 def _corpus_args(values: list[str]) -> list[tuple[str | None, Path]]:
@@ -49,13 +54,11 @@ def _progress(fraction: float, message: str) -> None:
 
 
 def cmd_recognize(args) -> int:
-    from .recognizer import EmotionRecognizer
+    from pipelines.recognize import RecognizeRequest, recognize
 
-    result = EmotionRecognizer(args.model).recognize(args.file, emotions=_emotions(args.emotions))
+    result = recognize(args.file, RecognizeRequest(_emotions(args.emotions), args.model), settings=Settings.from_env())
     if args.json:
-        print(json.dumps({"emotion": result.emotion, "confidence": round(result.confidence, 4),
-                          "sure": result.sure, "label": result.label, "gender": result.gender,
-                          "probabilities": {k: round(v, 4) for k, v in result.probabilities.items()}}))
+        print(json.dumps(result.to_dict()))
         return 0
     print(f"{result.label if not result.sure else f'{result.emotion} ({result.confidence:.0%})'}, "
           f"{result.gender or 'gender unknown'}"
@@ -80,25 +83,20 @@ def _estimator(args):
 
 
 def cmd_workbench(args, models: list[str]) -> int:
-    """Several models, deep models, parameter search or a zip upload: the workbench run."""
-    from .recognizer import DEFAULT_MODEL
-    from .workbench import ZipLimits, run_training, unpack_upload
+    """Several models, deep models, parameter search or a zip upload: the Train tab's run."""
+    from pipelines.train import TrainRequest, train
 
-    limits = ZipLimits(max_bytes=int(args.max_zip_mb * 2**20))
-    upload = unpack_upload(args.zip, limits=limits) if args.zip else None
-    try:
-        corpora = [(None, upload.folder)] if upload else (_corpus_args(args.corpus) if args.corpus
-                                                          else _default_corpora())
-        out = DEFAULT_MODEL if args.default else Path(args.out or MODELS_DIR / args.name)
-        report = run_training(corpora, models=models, features=args.features,
-                              sequence_features=args.sequence_features, emotions=_emotions(args.emotions),
-                              search=args.search, n_iter=args.n_iter, epochs=args.epochs, name=args.name,
-                              out=out, progress=_progress, skipped=upload.skipped if upload else (),
-                              speaker_pattern=args.speaker_pattern)
-    finally:
-        if upload:
-            upload.remove()
-    print(report.summary())
+    from .recognizer import DEFAULT_MODEL
+    from .workbench import ZipLimits
+
+    corpora = () if args.zip else (_corpus_args(args.corpus) if args.corpus else _default_corpora())
+    request = TrainRequest(corpora, Path(args.zip) if args.zip else None, models=models, features=args.features,
+                           sequence_features=args.sequence_features, emotions=_emotions(args.emotions),
+                           search=args.search, n_iter=args.n_iter, epochs=args.epochs, name=args.name,
+                           out=DEFAULT_MODEL if args.default else Path(args.out or MODELS_DIR / args.name),
+                           speaker_pattern=args.speaker_pattern,
+                           zip_limits=ZipLimits(max_bytes=int(args.max_zip_mb * 2**20)))
+    print(train(request, progress=_progress).summary())
     return 0
 
 
@@ -171,11 +169,12 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_timeline(args) -> int:
-    from .timeline import analyze_timeline
+    from pipelines.timeline import analyze_timeline
 
     timeline = analyze_timeline(args.file, model=args.model, emotions=_emotions(args.emotions),
                                 asr_backend=None if args.no_text else args.asr, language=args.language,
-                                max_segment=args.max_segment, progress=None if args.json else _progress)
+                                max_segment=args.max_segment, progress=None if args.json else _progress,
+                                settings=Settings.from_env())
     if args.out:
         suffix = Path(args.out).suffix.lower()
         exports = {".json": timeline.to_json, ".csv": timeline.to_csv, ".srt": timeline.to_srt}
@@ -286,15 +285,11 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     args.argv = argv
-    try:
-        if args.command in ("train", "evaluate") and not args.features:
-            from .training import DEFAULT_FEATURES
+    if args.command in ("train", "evaluate") and not args.features:
+        from .training import DEFAULT_FEATURES
 
-            args.features = DEFAULT_FEATURES
-        return args.run(args)
-    except (AudioError, BundleError, HubUnavailable, ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        args.features = DEFAULT_FEATURES
+    return run_command(lambda: args.run(args))
 
 
 if __name__ == "__main__":

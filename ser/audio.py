@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import BadAudio, TooLarge
+
 SAMPLE_RATE = 16_000
 MIN_DURATION = 0.3
 # The default limit when neither the caller nor SER_MAX_DURATION gives one.
@@ -44,12 +46,14 @@ _UNKNOWN_FRAMES = 1 << 62
 logger = logging.getLogger(__name__)
 
 
-class AudioError(ValueError):
+class AudioError(BadAudio, ValueError):
     """The input cannot be used as speech audio; the message says why."""
 
 
-class AudioTooLong(AudioError):
+class AudioTooLong(AudioError, TooLarge):
     """The audio is longer than the caller's limit (servers answer 413, not 400)."""
+
+    kind = TooLarge.kind
 
     def __init__(self, limit: float, duration: float | None = None):
         self.limit, self.duration = limit, duration

@@ -15,6 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .errors import Unavailable
+
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PROBE_TIMEOUT = 1.5
 # ASCII only, matched whole (``fullmatch``): ``\w`` and ``$`` would also let in
@@ -23,7 +25,7 @@ REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9_.-]{1,96}")
 _TRUE = {"1", "true", "yes", "on"}
 
 
-class HubUnavailable(RuntimeError):
+class HubUnavailable(Unavailable, RuntimeError):
     """A Hub model is not cached locally and the Hub cannot be reached."""
 
 

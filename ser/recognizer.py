@@ -169,7 +169,30 @@ class EmotionRecognizer:
         """
         if isinstance(audio, np.ndarray) and sample_rate is None:
             sample_rate = SAMPLE_RATE
-        samples = load_audio(audio, sample_rate, max_duration=max_duration)
+        return self.recognize_samples(load_audio(audio, sample_rate, max_duration=max_duration), emotions,
+                                      check_speech=check_speech)
+
+    def recognize_samples(self, samples: np.ndarray, emotions: Sequence[str] | None = None, *,
+                          check_speech: bool = True) -> Recognition:
+        """Emotion and gender of decoded audio: mono float32 samples (n,) at 16 kHz, already checked.
+
+        What :meth:`recognize` does after decoding; the pipelines (:mod:`pipelines`)
+        decode a request once and call this.
+
+        Parameters
+        ----------
+        samples : numpy.ndarray
+            Shape (n,), float32, 16 kHz, as :func:`ser.audio.load_audio` returns.
+        emotions : sequence of str, optional
+            Overrides the recognizer's subset for this call.
+        check_speech : bool
+            Refuse audio without speech (:func:`ser.vad.require_speech`).
+
+        Examples
+        --------
+        >>> EmotionRecognizer().recognize_samples(load_audio("clip.wav")).emotion   # doctest: +SKIP
+        'happy'
+        """
         if check_speech:
             require_speech(samples)
         with self._lock:

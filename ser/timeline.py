@@ -8,7 +8,11 @@ hear it.  The transcript is written in one pass over the recording, in pieces
 of whole utterances, and its words are placed in the segments by their
 timestamps.
 
->>> from ser.timeline import analyze_timeline
+The whole use case, with the transcript (``asr``), is
+:func:`pipelines.timeline.analyze_timeline`; this module holds the parts
+that need only ``ser``: segmenting, recognising spans, placing words.
+
+>>> from pipelines.timeline import analyze_timeline
 >>> timeline = analyze_timeline("meeting.flac")               # doctest: +SKIP
 >>> timeline.summary()                                        # doctest: +SKIP
 {'neutral': 0.62, 'happy': 0.31, 'angry': 0.07}
@@ -20,13 +24,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, SILENCE_PEAK, AudioError, load_audio
+from .audio import SAMPLE_RATE, SILENCE_PEAK
 
 BLOCK_SECONDS = 10.0
 WINDOW_SECONDS = 60.0
@@ -39,8 +42,6 @@ PAD = 0.1
 # recordings (49 utterances, 2 seeds) a tight VAD crop agreed with Recognize
 # on the original clip 27 times, 0.5 s 43, 1 s 48, 2 s 39, the whole pause 38.
 CONTEXT = 1.0
-# An hour: the decoded recording is held in memory (64 kB per second at 16 kHz).
-MAX_RECORDING = 3600.0
 # Scripts written without spaces between words: their word timings are joined as they are.
 NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "km", "yue", "bo"})
 # Transcription pieces (see _transcribe): whole utterances, at most 9 s with their
@@ -196,7 +197,7 @@ def find_segments(blocks: Iterable[np.ndarray], *, window: float = WINDOW_SECOND
 
     Examples
     --------
-    >>> for start, end, samples in find_segments(stream_audio("day.flac")):  # doctest: +SKIP
+    >>> for start, end, samples in find_segments(array_blocks(load_audio("day.flac"))):  # doctest: +SKIP
     ...     print(f"{start:7.2f} {end:7.2f}")
     """
     hold = int((vad.get("min_silence", 0.25) + vad.get("max_gap", MERGE_GAP) + 2 * PAD + 0.5) * SAMPLE_RATE)
@@ -223,26 +224,6 @@ def find_segments(blocks: Iterable[np.ndarray], *, window: float = WINDOW_SECOND
 
 
 # ----------------------------------------------------------------- recognising
-
-def _asr_ready(backend: str | None) -> bool:
-    if not backend:
-        return False
-    try:
-        from asr import available_backends
-    except ImportError:
-        return False
-    return any(b.name == backend and b.available for b in available_backends())
-
-
-def read_recording(source, max_duration: float = MAX_RECORDING) -> np.ndarray:
-    """A recording as mono float32 16 kHz samples, decoded once by :func:`ser.audio.load_audio`.
-
-    ``source`` is anything ``load_audio`` reads; a bare array is taken as
-    16 kHz.  Silence is allowed (the VAD finds none and the timeline is empty).
-    """
-    rate = SAMPLE_RATE if isinstance(source, np.ndarray) else None
-    return load_audio(source, rate, allow_silence=True, max_duration=max_duration)
-
 
 def context_bounds(spans: Sequence[tuple[int, int]], total: int,
                    context: float = CONTEXT) -> list[tuple[int, int]]:
@@ -287,95 +268,6 @@ def assign_words(words: Sequence[tuple[float, float, str]], spans: Sequence[tupl
     return [joiner.join(t).strip() for t in texts]
 
 
-def _transcript_words(transcript) -> list[tuple[float, float, str]]:
-    # Backends without word timings (pocketsphinx …) give whole segments; they are placed as one "word".
-    words = []
-    for segment in transcript.segments:
-        if segment.words:
-            words += [(w.start, w.end, w.word) for w in segment.words]
-        elif segment.text:
-            words.append((segment.start, segment.end, segment.text))
-    return words
-
-
-def analyze_timeline(source, *, model="default", emotions: Sequence[str] | None = None,
-                     asr_backend: str | None = "faster-whisper", language: str | None = None,
-                     max_segment: float = MAX_SEGMENT, window: float = WINDOW_SECONDS,
-                     max_duration: float = MAX_RECORDING, context: float = CONTEXT,
-                     progress: Callable[[float, str], None] | None = None, **vad) -> Timeline:
-    """Emotion, gender and transcript of every utterance of a long recording.
-
-    Parameters
-    ----------
-    source : path, bytes, numpy.ndarray or ``(rate, array)``
-        Anything :func:`ser.audio.load_audio` reads (a bare array is 16 kHz).
-    model : str or EmotionRecognizer
-        Emotion model (``"default"``, bundle folder, Hub id) or a recognizer.
-    emotions : sequence of str, optional
-        Restrict predictions to these labels.
-    asr_backend : str or None
-        ASR backend for the ``text`` of each segment; ``None`` (or a backend
-        that is not available here) leaves ``text`` empty.
-    language : str, optional
-        Language for ASR (``None`` detects it once, from the first 30 s).
-    max_segment : float
-        Longest utterance in seconds; longer speech is split at pauses.
-    window : float
-        Seconds of audio the VAD sees at once.
-    max_duration : float
-        Longest recording accepted, in seconds (memory: 64 kB per second).
-    context : float
-        Seconds around each utterance the recogniser hears (:func:`context_bounds`).
-    progress : callable, optional
-        ``progress(fraction, message)`` at each stage and after each segment.
-    **vad
-        ``threshold``, ``min_silence``, ``pad``, ``max_gap``, ``min_length``
-        of :func:`speech_spans`.
-
-    Returns
-    -------
-    Timeline
-        ``notes`` says when the transcript is doubtful (language unsure,
-        decoding stopped at its bound).
-
-    Examples
-    --------
-    >>> t = analyze_timeline("call.mp3", asr_backend=None)    # doctest: +SKIP
-    >>> t.segments[0].emotion, t.segments[0].start            # doctest: +SKIP
-    ('neutral', 0.42)
-    """
-    from .recognizer import EmotionRecognizer, get_recognizer
-
-    report = progress or (lambda fraction, message: None)
-    recognizer = model if isinstance(model, EmotionRecognizer) else get_recognizer(model)
-    report(0.0, "Reading the recording")
-    samples = read_recording(source, max_duration)
-    duration = samples.size / SAMPLE_RATE
-    report(0.02, "Finding speech")
-    spans = [(int(round(start * SAMPLE_RATE)), int(round(end * SAMPLE_RATE)))
-             for start, end, found in find_segments(array_blocks(samples), window=window,
-                                                    max_segment=max_segment, **vad)
-             # The VAD sometimes fires on near-digital silence; nothing to recognise there.
-             if float(np.max(np.abs(found))) >= SILENCE_PEAK]
-    texts, notes = [""] * len(spans), []
-    with_text = bool(spans) and _asr_ready(asr_backend)
-    if with_text:
-        texts, notes = _transcribe(samples, spans, asr_backend, language, report)
-    first = 0.5 if with_text else 0.05  # transcription takes about half of the time
-    segments = []
-    for k, ((start, end), (low, high)) in enumerate(zip(spans, context_bounds(spans, samples.size, context))):
-        # Cut around the VAD's speech regions already: the no-speech gate would only repeat the VAD.
-        result = recognizer.recognize(samples[low:high], emotions=emotions, check_speech=False)
-        segments.append(TimelineSegment(start / SAMPLE_RATE, end / SAMPLE_RATE, result.emotion, result.confidence,
-                                        result.probabilities, texts[k], result.gender, result.gender_confidence,
-                                        result.sure, result.label))
-        report(first + (0.99 - first) * (k + 1) / len(spans),
-               f"Emotion of segment {k + 1}/{len(spans)} ({end / SAMPLE_RATE:.0f}/{duration:.0f} s)")
-    report(1.0, f"{len(segments)} segments")
-    labels = list(segments[0].probabilities) if segments else []
-    return Timeline(segments, duration, labels, notes)
-
-
 def transcription_chunks(spans: Sequence[tuple[int, int]], total: int, longest: float = CHUNK_SECONDS,
                          pad: float = CHUNK_PAD) -> list[tuple[int, int, int, int]]:
     """Consecutive utterances grouped into pieces of at most ``longest`` seconds.
@@ -400,35 +292,56 @@ def transcription_chunks(spans: Sequence[tuple[int, int]], total: int, longest: 
     return chunks
 
 
-def _transcribe(samples, spans, backend, language, report) -> tuple[list[str], list[str]]:
-    """The recording in chunks of whole utterances (:func:`transcription_chunks`); words go to
-    the segments of their chunk by their timestamps.
+def utterance_spans(samples: np.ndarray, *, window: float = WINDOW_SECONDS, max_segment: float = MAX_SEGMENT,
+                    **vad) -> list[tuple[int, int]]:
+    """The utterances of a 16 kHz recording as ``(start, end)`` sample indices (:func:`find_segments`).
 
-    Decoding each segment on its own cost 20x the audio's length with text
-    (273 s took 457 s): every segment paid for an encode and its own decode.
-    One decode of 30 s windows garbles speech that repeats itself: on RAVDESS
-    recordings (two sentences, over and over) Whisper's compression-ratio
-    check rejects the right text and its sampled retries wrote nonsense (WER
-    78 %); pieces of at most 9 s hold two or three sentences and are encoded
-    in the 10 s short window, as cheap per second as 30 s windows.
+    Stretches the VAD found in near-digital silence (peak under
+    :data:`ser.audio.SILENCE_PEAK`) are left out: there is nothing to recognise.
     """
-    from asr import transcribe
+    return [(int(round(start * SAMPLE_RATE)), int(round(end * SAMPLE_RATE)))
+            for start, end, found in find_segments(array_blocks(samples), window=window,
+                                                   max_segment=max_segment, **vad)
+            if float(np.max(np.abs(found))) >= SILENCE_PEAK]
 
-    texts, notes = [""] * len(spans), []
-    chunks = transcription_chunks(spans, samples.size)
-    seconds = [(start / SAMPLE_RATE, end / SAMPLE_RATE) for start, end in spans]
-    for n, (first, last, start, end) in enumerate(chunks):
-        report(0.05 + 0.45 * n / len(chunks), f"Transcribing {end / SAMPLE_RATE:.0f}/{samples.size / SAMPLE_RATE:.0f} s")
-        try:
-            transcript = transcribe(samples[start:end], backend=backend, language=language, max_duration=math.inf)
-        except AudioError:
-            continue
-        offset = start / SAMPLE_RATE
-        words = [(a + offset, b + offset, w) for a, b, w in _transcript_words(transcript)]
-        joiner = "" if transcript.language in NO_SPACE_LANGUAGES else " "
-        texts[first:last] = assign_words(words, seconds[first:last], joiner)
-        notes += [note for note in transcript.notes if note not in notes]
-        if language is None and len(transcript.text) > 20:
-            # Detection on every short piece flips between languages; one recording keeps one.
-            language = transcript.language
-    return texts, notes
+
+def recognize_spans(samples: np.ndarray, spans: Sequence[tuple[int, int]], recognizer, *,
+                    texts: Sequence[str] | None = None, emotions: Sequence[str] | None = None,
+                    context: float = CONTEXT,
+                    progress: Callable[[float, str], None] | None = None) -> list[TimelineSegment]:
+    """One :class:`TimelineSegment` per span: each heard with ``context`` seconds around it (:func:`context_bounds`).
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        The recording, (n,) float32 at 16 kHz, decoded and checked once by the caller.
+    spans : sequence of (int, int)
+        Utterances in samples (:func:`utterance_spans`).
+    recognizer : ser.recognizer.EmotionRecognizer
+    texts : sequence of str, optional
+        The transcript of each span.
+    progress : callable, optional
+        ``progress(fraction, message)`` after each segment (fraction of this step, 0–1).
+    """
+    report = progress or (lambda fraction, message: None)
+    texts = list(texts) if texts is not None else [""] * len(spans)
+    duration = samples.size / SAMPLE_RATE
+    segments = []
+    for k, ((start, end), (low, high)) in enumerate(zip(spans, context_bounds(spans, samples.size, context))):
+        # Cut around the VAD's speech regions already: the no-speech gate would only repeat the VAD.
+        result = recognizer.recognize_samples(samples[low:high], emotions, check_speech=False)
+        segments.append(TimelineSegment(start / SAMPLE_RATE, end / SAMPLE_RATE, result.emotion, result.confidence,
+                                        result.probabilities, texts[k], result.gender, result.gender_confidence,
+                                        result.sure, result.label))
+        report((k + 1) / len(spans), f"Emotion of segment {k + 1}/{len(spans)} ({end / SAMPLE_RATE:.0f}/{duration:.0f} s)")
+    return segments
+
+
+def __getattr__(name: str):
+    # ``from ser.timeline import analyze_timeline`` (the public API before the pipelines) keeps working;
+    # imported on use so that nothing in ser imports the layer above it at import time.
+    if name == "analyze_timeline":
+        from pipelines.timeline import analyze_timeline
+
+        return analyze_timeline
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

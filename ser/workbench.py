@@ -31,6 +31,7 @@ import numpy as np
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 
+from . import errors
 from .bundle import check_bundle_name, save_bundle
 from .corpora import AUDIO_SUFFIXES, read_corpus
 from .deep import ARCHITECTURES, KerasSequenceClassifier
@@ -62,11 +63,11 @@ DEEP_MODELS = ARCHITECTURES
 DEEP_SEARCH_SPACE = {"units": [32, 64, 128], "dropout": [0.2, 0.4], "learning_rate": [1e-3, 3e-4]}
 
 
-class Cancelled(Exception):
+class Cancelled(errors.Cancelled):
     """The run was cancelled by the user; nothing was saved."""
 
 
-class UploadError(ValueError):
+class UploadError(errors.BadAudio, ValueError):
     """An uploaded archive is unsafe or too large; the message says why."""
 
 

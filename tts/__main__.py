@@ -4,6 +4,9 @@
     python -m tts revoice INPUT --emotion sad --voice smallgirl [--keep-voice] [--out PATH]
     python -m tts say "Kids are talking by the door." --emotion happy --voice youngwoman
     python -m tts voices
+
+A face: re-voicing is :func:`pipelines.revoice.revoice` (it crosses ser, asr and
+tts); errors end as every CLI's do (:func:`pipelines.errors.run_command`).
 """
 
 from __future__ import annotations
@@ -11,8 +14,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pipelines.errors import run_command
+from pipelines.revoice import revoice
+from pipelines.settings import Settings
+
 from .hub import cached_voices
-from .revoice import next_output_path, revoice
+from .revoice import next_output_path
 from .synthesis import DEFAULT_INTENSITY, EMOTIONS, synthesize
 from .voices import VOICES
 
@@ -25,11 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         # The seed's ``detect.py audio_file emotion speaker`` form.
         argv = ["revoice", argv[0], "--emotion", argv[1], "--voice", argv[2]]
     args = _parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except (ValueError, RuntimeError, OSError) as error:  # AudioError is a ValueError
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    return run_command(lambda: args.run(args))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,6 +77,7 @@ def _revoice(args) -> int:
         keep_voice=args.keep_voice,
         speed=args.speed,
         language=args.language,
+        settings=Settings.from_env(),
     )
     path = result.write(args.out or next_output_path())
     recognized = result.recognized
