@@ -69,7 +69,7 @@ def write_section(name: str, text: str) -> None:
 # ------------------------------------------------------------------- scaling
 
 def child(path: str, with_text: bool) -> None:
-    from ser.timeline import analyze_timeline
+    from pipelines.timeline import analyze_timeline
 
     started = time.perf_counter()
     timeline = analyze_timeline(path, asr_backend="faster-whisper" if with_text else None, language="en")
@@ -153,7 +153,7 @@ def text(minutes: float) -> None:
     from asr.metrics import word_error_rate
     from ser import load_audio
     from ser.recognizer import get_recognizer
-    from ser.timeline import analyze_timeline
+    from pipelines.timeline import analyze_timeline
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ravdess.wav"

@@ -45,9 +45,9 @@ from asr import transcribe  # noqa: E402
 from asr.metrics import word_error_rate  # noqa: E402
 from ser.audio import SAMPLE_RATE, load_audio, resample  # noqa: E402
 from ser.corpora import read_corpus  # noqa: E402
-from tts import DEFAULT_INTENSITY, SEED_VOICES, convert_emotion, revoice, synthesize  # noqa: E402
+from pipelines.revoice import default_recognizer, revoice  # noqa: E402
+from tts import DEFAULT_INTENSITY, SEED_VOICES, convert_emotion, synthesize  # noqa: E402
 from tts.prosody import measure  # noqa: E402
-from tts.revoice import default_recognizer  # noqa: E402
 
 TARGETS = ("neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 # Three sets of sentences, all semantically neutral so that any emotion fits them:

@@ -1,23 +1,21 @@
-"""The use cases: every flow that crosses ``ser``, ``asr`` and ``tts``, one function each.
+"""The use cases: every flow that crosses ``ser``, ``asr`` and ``tts``, one module and one function each.
 
 The faces (``app.py``, ``server.py``, ``python -m ser|asr|tts``) parse input,
 call these and format what they return; nothing below this package imports
 it.  Each function takes anything audio-like (a path, bytes, ``(rate, array)``,
 a 16 kHz array), decodes it once (:func:`pipelines.audio.decode`) with the
 limits of a :class:`~pipelines.settings.Settings`, and returns a result
-dataclass with ``to_dict``.
+dataclass with ``to_dict``:
 
->>> from pipelines import recognize, words, analyze_timeline, revoice
+* :func:`pipelines.recognize.recognize` — emotion and gender of one utterance;
+* :func:`pipelines.words.words` — transcript, emotion of the words, fused with the voice;
+* :func:`pipelines.timeline.analyze_timeline` — every utterance of a long recording;
+* :func:`pipelines.revoice.revoice` — say a recording again in another emotion or voice;
+* :func:`pipelines.train.train` — compare models on corpora or a zip, save the best.
+
+The functions are not re-exported here: each shares its module's name, and
+``pipelines.revoice`` must stay the module (tests patch what it imported).
+
+>>> from pipelines.recognize import recognize
 >>> recognize("clip.wav").to_dict()                          # doctest: +SKIP
 """
-
-from .errors import error_kind, exit_code, http_error, ui_message
-from .recognize import RecognizeRequest, RecognizeResult, recognize
-from .revoice import Revoice, revoice
-from .settings import Settings
-from .timeline import TimelineResult, analyze_timeline, timeline
-from .words import WordsRequest, WordsResult, words
-
-__all__ = ["RecognizeRequest", "RecognizeResult", "Revoice", "Settings", "TimelineResult", "WordsRequest",
-           "WordsResult", "analyze_timeline", "error_kind", "exit_code", "http_error", "recognize", "revoice",
-           "timeline", "ui_message", "words"]

@@ -121,11 +121,6 @@ def analyze_timeline(source, *, model="default", emotions: Sequence[str] | None 
     return Timeline(segments, duration, labels, notes)
 
 
-def timeline(source, *, settings: Settings | None = None, **options) -> TimelineResult:
-    """:func:`analyze_timeline` as the faces report it (:class:`TimelineResult`)."""
-    return TimelineResult.of(analyze_timeline(source, settings=settings, **options))
-
-
 def transcript_words(transcript) -> list[tuple[float, float, str]]:
     """``(start, end, word)`` of a transcript; backends without word timings (pocketsphinx …)
     give whole segments, placed as one "word"."""

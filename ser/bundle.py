@@ -48,6 +48,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .errors import BadParameter
 from .models import LateFusionClassifier
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ SKOPS_LOADERS = frozenset({
 MAX_SCHEMA_DEPTH = 100
 
 
-class BundleError(RuntimeError):
+class BundleError(BadParameter, RuntimeError):
     """A bundle is missing, damaged, unsafe or incompatible; the message says which."""
 
 

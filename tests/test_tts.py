@@ -15,7 +15,8 @@ import soundfile
 
 import tts
 from ser.hub import host_reachable
-from tts import EMOTION_RULES, EMOTIONS, VOICES, convert_emotion, revoice, synthesize
+from pipelines.revoice import revoice
+from tts import EMOTION_RULES, EMOTIONS, VOICES, convert_emotion, synthesize
 from tts import engines, hub
 from tts.__main__ import main
 from tts.prosody import ProsodyRule, _warp_envelope, emotion_rule, formant_ratio, measure
@@ -62,7 +63,7 @@ class FakeRecognizer:
     def __init__(self, **kwargs):
         self.result = FakeRecognition(**kwargs)
 
-    def recognize(self, samples, emotions=None):
+    def recognize_samples(self, samples, emotions=None):  # the pipelines hand over decoded samples
         assert samples.dtype == np.float32 and samples.ndim == 1
         return self.result
 
@@ -353,8 +354,10 @@ def test_revoice_keep_my_voice_converts_the_recording(recording, tmp_path):
 
 def test_revoice_without_words_explains(recording, monkeypatch):
     import asr
+    import pipelines.revoice
 
-    monkeypatch.setattr(asr, "transcribe", lambda *a, **k: asr.Transcript("", "en", (), "stub", "stub", 1.0))
+    monkeypatch.setattr(pipelines.revoice, "transcribe",
+                        lambda *a, **k: asr.Transcript("", "en", (), "stub", "stub", 1.0))
     with pytest.raises(ValueError, match="No words"):
         revoice(recording, "happy", "youngman", recognizer=FakeRecognizer())
 
@@ -430,7 +433,7 @@ def test_next_output_path_counts_up(tmp_path):
 
 def test_cli_seed_form_writes_numbered_outputs(recording, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    pipeline = importlib.import_module("tts.revoice")  # the module; tts.revoice is the function
+    pipeline = importlib.import_module("pipelines.revoice")  # the module; revoice is the function
     monkeypatch.setattr(pipeline, "default_recognizer", lambda: FakeRecognizer(emotion="neutral", gender="male"))
     assert main([str(recording), "HAPPY", "smallgirl"]) == 0
     assert main(["revoice", str(recording), "--emotion", "sad", "--keep-voice"]) == 0
@@ -443,8 +446,8 @@ def test_cli_seed_form_writes_numbered_outputs(recording, tmp_path, monkeypatch,
 
 
 def test_cli_reports_errors_without_a_traceback(tmp_path, capsys):
-    assert main([str(tmp_path / "missing.wav"), "happy", "youngman"]) == 1
-    assert main(["say", "Hi.", "--emotion", "sleepy"]) == 1
+    assert main([str(tmp_path / "missing.wav"), "happy", "youngman"]) == 2  # every CLI: pipelines.errors.EXIT_CODE
+    assert main(["say", "Hi.", "--emotion", "sleepy"]) == 2
     assert "error: No such audio file" in capsys.readouterr().err
 
 

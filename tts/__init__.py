@@ -1,4 +1,6 @@
-"""Text to speech with emotion and voice control, and re-voicing of recordings.
+"""Text to speech with emotion and voice control, and the prosody conversion of recordings.
+
+Re-voicing a recording (recognise, transcribe, say again) crosses packages: :func:`pipelines.revoice`.
 
 >>> from tts import synthesize
 >>> audio, rate = synthesize("Dogs are sitting by the door.", "sad", voice="smallgirl")  # doctest: +SKIP
@@ -9,7 +11,7 @@ from .engines import EngineError
 from .hub import HubVoiceError
 from .prosody import EMOTION_RULES, ProsodyRule
 from .registry import ENGINES, available_engines, register_engine
-from .revoice import Revoice, convert_emotion, revoice
+from .revoice import convert_emotion
 from .synthesis import (DEFAULT_INTENSITY, EMOTIONS, MAX_AUDIO_SECONDS, MAX_TEXT, BudgetError, Synthesis,
                         check_budget, synthesize)
 from .voices import SEED_VOICES, VOICES, Voice
@@ -26,7 +28,6 @@ __all__ = [
     "MAX_AUDIO_SECONDS",
     "MAX_TEXT",
     "ProsodyRule",
-    "Revoice",
     "SEED_VOICES",
     "Synthesis",
     "VOICES",
@@ -35,6 +36,5 @@ __all__ = [
     "check_budget",
     "convert_emotion",
     "register_engine",
-    "revoice",
     "synthesize",
 ]
