@@ -558,7 +558,8 @@ def test_cli_json_shape():
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["text", "language", "segments", "backend", "model"]
+    # The one words shape (pipelines.words.WordsResult.to_dict), as REST /transcribe answers it.
+    assert list(data) == ["text", "language", "segments", "backend", "model", "duration", "notes"]
     assert (data["language"], data["backend"], data["model"]) == ("en", "faster-whisper", "base")
     assert all(set(s) == {"start", "end", "text"} for s in data["segments"])
     assert word_error_rate([reference("asr_en_happy.wav")], [data["text"]]) <= 0.1
@@ -568,6 +569,7 @@ def test_cli_text_with_emotion_and_backend(capsys):
     assert cli_main([str(EXAMPLES / "asr_en_angry.wav"), "--backend", "pocketsphinx", "--emotion"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "get out of my house" in out[0] and out[1].startswith("text emotion: ")
+    assert out[2].startswith("voice: ") and " · fused: " in out[2]  # the one rule: words and voice fused
 
 
 @pytest.mark.parametrize(
@@ -580,7 +582,7 @@ def test_cli_text_with_emotion_and_backend(capsys):
     ],
 )
 def test_cli_errors_are_messages_with_nonzero_exit(args, message, capsys, offline_hub):
-    assert cli_main(args) == 1
+    assert cli_main(args) == 2  # every CLI: pipelines.errors.EXIT_CODE
     captured = capsys.readouterr()
     assert captured.err.startswith("error: ") and message in captured.err
     assert "Traceback" not in captured.err and captured.out == ""
@@ -593,7 +595,7 @@ def test_cli_unavailable_backend_exits_nonzero():
         [sys.executable, "-m", "asr", str(EXAMPLES / "asr_de.wav"), "--backend", "paddlespeech"],
         capture_output=True, text=True, cwd=ROOT, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip() == f"error: {paddle_backend.availability()}"
 
 

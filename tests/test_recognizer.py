@@ -136,7 +136,9 @@ def test_cli_recognize_json(example_clip):
     out = run_cli("recognize", str(example_clip), "--json", "--emotions", "angry,neutral,sad")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert set(result) == {"emotion", "confidence", "sure", "label", "gender", "probabilities"}
+    # The one recognition shape (pipelines.recognize.RecognizeResult), as REST and the UI give it.
+    assert set(result) == {"emotion", "confidence", "sure", "label", "gender", "gender_confidence",
+                           "probabilities", "duration"}
     assert set(result["probabilities"]) == {"angry", "neutral", "sad"}
 
 
