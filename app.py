@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import filecmp
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -20,18 +19,19 @@ import plotly.graph_objects as go
 from gradio.context import LocalContext
 from gradio.utils import get_upload_folder
 
-from asr import (AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, ASRUnavailable, available_backends, fuse,
-                 text_emotion, transcribe)
+from asr import AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, ASRUnavailable, available_backends
 from asr import model_choices as asr_model_choices
-from ser import AudioError, load_audio
-from ser.audio import SAMPLE_RATE
+from ser import AudioError
 from ser.bundle import BundleError, check_bundle_name
 from ser.choice import ModelPolicy
 from ser.features import feature_set_choices
 from ser.hub import HubUnavailable
 from ser.recognizer import get_recognizer
+from pipelines.recognize import RecognizeRequest, recognize
 from pipelines.revoice import revoice
-from tts import DEFAULT_INTENSITY, EngineError, HubVoiceError, check_budget
+from pipelines.settings import Settings
+from pipelines.words import WordsRequest, words
+from tts import DEFAULT_INTENSITY, EngineError, HubVoiceError
 from tts import EMOTIONS as TTS_EMOTIONS
 from tts.voices import voice_choices
 
@@ -181,11 +181,11 @@ def _is_example(path: Path) -> bool:
                for clip in EXAMPLES.glob("*") if clip.is_file())
 
 
-def recognize_clip(audio: str | None, emotions: list[str], model: str, policy: ModelPolicy):
+def recognize_clip(audio: str | None, emotions: list[str], model: str, settings: Settings):
     emotions = chosen_emotions(emotions)
     audio = uploaded_file(audio)
     try:
-        result = get_recognizer(policy.choose(model)).recognize(audio, emotions=emotions)
+        result = recognize(audio, RecognizeRequest(emotions, settings.models.choose(model)), settings=settings)
     except USER_ERRORS as error:
         raise gr.Error(str(error)) from None
     gender = (f"**Gender:** {result.gender} ({result.gender_confidence:.0%})" if result.gender
@@ -230,7 +230,8 @@ def subset_for(preset: str, model: str, policy: ModelPolicy):
     return gr.update(value=[e for e in chosen if e in labels])
 
 
-def recognize_tab(policy: ModelPolicy) -> None:
+def recognize_tab(settings: Settings) -> None:
+    policy = settings.models
     labels = get_recognizer("default").labels
     with gr.Tab("Recognize", id="recognize"):
         gr.Markdown("Upload or record speech; see how the speaker feels and who is speaking.")
@@ -252,7 +253,7 @@ def recognize_tab(policy: ModelPolicy) -> None:
                 details = gr.JSON(label="Details", visible=False)
         inputs = [audio, emotions, model]
         outputs = [label, gender, chart, details]
-        recognize = partial(recognize_clip, policy=policy)
+        recognize = partial(recognize_clip, settings=settings)
         button.click(recognize, inputs, outputs, api_name="recognize", concurrency_id=SHORT)
         audio.upload(recognize, inputs, outputs, api_name=False, concurrency_id=SHORT)
         audio.stop_recording(recognize, inputs, outputs, api_name=False, concurrency_id=SHORT)
@@ -294,34 +295,27 @@ def asr_models(backend: str):
 
 
 def transcribe_clip(audio: str | None, backend: str, model: str, language: str, text_weight: float,
-                    progress=gr.Progress()):
+                    settings: Settings, progress=gr.Progress()):
     audio = uploaded_file(audio)
-    report = reporter(progress)  # stops between the stages once the page is closed
+    request = WordsRequest(backend=backend, model=model, language=language, text_weight=text_weight)
     try:
-        report(0.05, "Decoding the audio")
-        samples = load_audio(audio)
-        report(0.15, f"Transcribing with {backend}")
-        transcript = transcribe(samples, backend=backend, model=model, language=language)
-        english = transcript.text
-        if transcript.language != "en" and english:  # the text classifiers read English
-            report(0.5, "Translating to English")
-            english = transcribe(samples, language=transcript.language, task="translate").text
-        report(0.7, "Reading the emotion of the words")
-        words = text_emotion(english)
-        report(0.85, "Hearing the emotion of the voice")
-        voice = get_recognizer("default").recognize(samples)
+        # The same use case as REST /transcribe and python -m asr --emotion; stops between its
+        # stages once the page is closed.
+        result = words(audio, request, settings=settings, progress=reporter(progress))
     except USER_ERRORS as error:
         raise gr.Error(str(error)) from None
-    fused = fuse(voice.probabilities, words.probabilities, text_weight=text_weight)
+    transcript, english, voice, fused = result.transcript, result.english, result.voice, result.fused
+    words_found = result.text_emotion
     summary = (
         f"**Language:** {transcript.language} · **recognised by** {transcript.backend} / {transcript.model}"
         + (f"  \n**In English:** {english}" if english != transcript.text else "")
-        + f"  \n**Words:** {words.emotion} ({words.source}) · **voice:** {voice.emotion}"
+        + f"  \n**Words:** {words_found.emotion} ({words_found.source}) · **voice:** {voice.emotion}"
         f" · **fused:** {max(fused, key=fused.get)}"
-        + (f"  \n<small>The transformer was not used: {words.note}</small>" if words.note else "")
+        + (f"  \n<small>The transformer was not used: {words_found.note}</small>" if words_found.note else "")
     )
     return (transcript.text or "(no speech recognised)", transcript.rows(), fused,
-            emotion_bars(voice.probabilities, words.probabilities, fused), summary, transcript.to_dict(words=True))
+            emotion_bars(voice.probabilities, words_found.probabilities, fused), summary,
+            transcript.to_dict(words=True))
 
 
 def transcribe_examples() -> list[dict]:
@@ -330,7 +324,7 @@ def transcribe_examples() -> list[dict]:
     return json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else []
 
 
-def transcribe_tab() -> None:
+def transcribe_tab(settings: Settings) -> None:
     backends = available_backends()
     usable = [b.name for b in backends if b.available]
     first_models, first_note = asr_models(DEFAULT_BACKEND)
@@ -370,20 +364,18 @@ def transcribe_tab() -> None:
                 details = gr.JSON(label="Transcript with word timings", visible=False)
         inputs = [audio, backend, model, language, text_weight]
         outputs = [text, segments, fused, chart, summary, details]
-        button.click(transcribe_clip, inputs, outputs, api_name="transcribe", concurrency_id=LONG)
+        button.click(partial(transcribe_clip, settings=settings), inputs, outputs, api_name="transcribe",
+                     concurrency_id=LONG)
         backend.change(asr_models, [backend], [model, model_note], api_name="asr_models")
 
 
 def revoice_clip(audio: str | None, emotion: str, intensity: float, voice: str, mode: str,
-                 progress=gr.Progress()):
+                 settings: Settings, progress=gr.Progress()):
     audio = uploaded_file(audio)
     target, keep_voice = None if emotion == AS_RECOGNISED else emotion, mode == KEEP_VOICE
     try:
-        samples = load_audio(audio)
-        if keep_voice:  # a new voice's text is checked by synthesize once it is transcribed
-            check_budget(samples.size / SAMPLE_RATE, target, intensity)
-        result = revoice((SAMPLE_RATE, samples), target, voice or None, intensity=intensity, keep_voice=keep_voice,
-                         progress=reporter(progress))
+        result = revoice(audio, target, voice or None, intensity=intensity, keep_voice=keep_voice,
+                         progress=reporter(progress), settings=settings)
     except USER_ERRORS + (EngineError, HubVoiceError) as error:
         raise gr.Error(str(error)) from None
     path = str(result.write(result_folder() / f"revoiced-{result.emotion}.wav"))
@@ -391,7 +383,7 @@ def revoice_clip(audio: str | None, emotion: str, intensity: float, voice: str, 
             audio, path, path)
 
 
-def revoice_tab() -> None:
+def revoice_tab(settings: Settings) -> None:
     with gr.Tab("Re-voice", id="revoice"):
         gr.Markdown("Say it again in another emotion: the clip's emotion and words are recognised, then "
                     "spoken by a new voice — or your own recording's prosody is changed.")
@@ -416,13 +408,13 @@ def revoice_tab() -> None:
                 original = gr.Audio(label="Original", interactive=False, elem_id="tts-original")
                 result = gr.Audio(label="Result", interactive=False, elem_id="tts-result")
                 download = gr.File(label="Download the result", elem_id="tts-download")
-        button.click(revoice_clip, [audio, emotion, intensity, voice, mode],
+        button.click(partial(revoice_clip, settings=settings), [audio, emotion, intensity, voice, mode],
                      [chart, summary, transcript, original, result, download], api_name="revoice",
                      concurrency_id=LONG)
         mode.change(lambda m: gr.update(visible=m == NEW_VOICE), [mode], [voice], api_name=False)
 
 
-def train_tab(policy: ModelPolicy) -> None:
+def train_tab(settings: Settings) -> None:
     """Train and compare models on labelled corpora or an uploaded zip; save and share bundles."""
     import threading
 
@@ -433,7 +425,7 @@ def train_tab(policy: ModelPolicy) -> None:
 
     sweep_stale_uploads()  # folders of uploads a crashed or killed server was unpacking
     runs: dict[str, threading.Event] = {}  # session -> cancel flag of its running training
-    datasets = Path(os.environ.get("SER_DATASETS", ROOT.parent / "shared" / "datasets")).resolve()
+    policy, datasets = settings.models, Path(settings.datasets_dir).resolve()
 
     def train(folder, upload, emotions, features, models, search, epochs, name, speaker_pattern,
               request: gr.Request, progress=gr.Progress()):
@@ -558,8 +550,9 @@ def train_tab(policy: ModelPolicy) -> None:
         pull_button.click(pull, [repo], [bundle, hub_status], api_name="pull_bundle")
 
 
-def timeline_tab(policy: ModelPolicy) -> None:
+def timeline_tab(settings: Settings) -> None:
     """Two tabs: the Timeline of a long upload, and Live emotion from the microphone."""
+    policy = settings.models
     from ser.audio import decode
     from ser.live import LiveState, live_step
     from pipelines.timeline import analyze_timeline
@@ -585,7 +578,7 @@ def timeline_tab(policy: ModelPolicy) -> None:
         try:
             timeline = analyze_timeline(path, model=policy.choose(model), emotions=emotions,
                                         asr_backend="faster-whisper" if with_text else None,
-                                        progress=reporter(progress))
+                                        progress=reporter(progress), settings=settings)
         except USER_ERRORS as error:
             raise gr.Error(str(error)) from None
         if not timeline.segments:
@@ -683,17 +676,18 @@ def timeline_tab(policy: ModelPolicy) -> None:
         microphone.start_recording(lambda: LiveState(), None, [state], api_name=False)
 
 
-def build_app(policy: ModelPolicy | None = None) -> gr.Blocks:
-    """The studio's UI; ``policy`` says which models callers may pick (default: no Hub models)."""
-    policy = policy or ModelPolicy()
+def build_app(settings: Settings | None = None) -> gr.Blocks:
+    """The studio's UI under ``settings`` (limits, folders, and in ``settings.models`` which models
+    callers may pick; default: from the environment, no Hub models)."""
+    settings = settings or Settings()
     with gr.Blocks(title="Emotion speech studio") as demo:
         gr.Markdown("# Emotion speech studio\nRecognize, transcribe and re-voice emotional speech — offline.")
         with gr.Tabs():
-            recognize_tab(policy)
-            transcribe_tab()
-            revoice_tab()
-            train_tab(policy)
-            timeline_tab(policy)
+            recognize_tab(settings)
+            transcribe_tab(settings)
+            revoice_tab(settings)
+            train_tab(settings)
+            timeline_tab(settings)
     demo.css = CSS  # the server passes it on when it mounts the UI (Gradio 6 took css out of Blocks())
     return demo
 

@@ -25,7 +25,7 @@ import secrets
 import shutil
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Literal
@@ -40,14 +40,18 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from asr import BACKENDS, DEFAULT_BACKEND, ASRUnavailable, available_backends, text_emotion, transcribe
-from ser import audio as ser_audio
+from asr import BACKENDS, DEFAULT_BACKEND, ASRUnavailable, available_backends
 from ser.audio import SAMPLE_RATE, AudioError, AudioTooLong, load_audio
 from ser.bundle import BundleError
 from ser.choice import ModelChoice, ModelPolicy, parse_hub_models
 from ser.hub import HubUnavailable
 from ser.recognizer import get_recognizer
+from pipelines.recognize import RecognizeRequest
+from pipelines.recognize import recognize as recognize_use_case
 from pipelines.revoice import revoice
+from pipelines.settings import Settings
+from pipelines.words import WordsRequest
+from pipelines.words import words as transcribe_words
 from pipelines.timeline import analyze_timeline
 from tts import (EMOTIONS, MAX_AUDIO_SECONDS, MAX_TEXT, VOICES, BudgetError, EngineError, HubVoiceError, check_budget,
                  synthesize)
@@ -62,24 +66,6 @@ SHARE_TIMEOUT = 20.0
 FORM_ALLOWANCE = 64 * 1024
 UNAVAILABLE = (ASRUnavailable, EngineError, HubUnavailable, HubVoiceError)
 MODEL_FIELD = "'default' or a bundle name in models/ (or a Hub repo id the server allows)."
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Limits of one server; ``python app.py --help`` sets them from the command line."""
-
-    max_upload_mb: float = float(os.environ.get("SERVER_MAX_UPLOAD_MB", 25))
-    max_duration_s: float = float(os.environ.get("SER_MAX_DURATION", ser_audio.MAX_DURATION))
-    concurrency: int = int(os.environ.get("SERVER_CONCURRENCY", 2))
-    max_queue: int = int(os.environ.get("SERVER_MAX_QUEUE", 64))
-    # Uploads, results and the UI's temp folders older than this are deleted (at start-up and as they age).
-    temp_max_age_s: float = float(os.environ.get("SERVER_TEMP_MAX_AGE_S", 3600))
-    # Which models callers may pick (ser.choice): the default, bundles in models/, allowed Hub repos.
-    models: ModelPolicy = ModelPolicy()
-
-    @property
-    def max_upload_bytes(self) -> int:
-        return int(self.max_upload_mb * 1024 * 1024)
 
 
 class ApiError(Exception):
@@ -131,6 +117,10 @@ class TranscriptBody(BaseModel):
     notes: list[str] = Field(default_factory=list, description="Doubts about the transcript (unsure language, "
                                                                 "decoding stopped at its time bound).")
     text_emotion: TextEmotionBody | None = None
+    english: str | None = Field(None, description="With with_text_emotion: the English the text classifiers read "
+                                                  "(the transcript, or its translation).")
+    voice: RecognitionBody | None = Field(None, description="With with_text_emotion: the emotion of the voice.")
+    fused: dict[str, float] | None = Field(None, description="With with_text_emotion: voice and words fused.")
 
 
 class TimelineSegmentBody(BaseModel):
@@ -384,7 +374,8 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
     settings : Settings, optional
         Upload/duration limits and concurrency; defaults from the environment.
     ui : gradio.Blocks, optional
-        The UI to mount; ``app.build_app()`` by default.
+        The UI to mount at ``/`` (``app.build_app(settings)``; ``python app.py`` passes it);
+        without it the server answers only the REST API and its docs.
     warm : dict, optional
         What :func:`warm_up` loaded, reported by ``/api/v1/health``.
     """
@@ -465,8 +456,8 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         choice = _check_model(model, settings.models)
         samples = await read_audio(file)
         subset = [e.strip() for e in emotions.split(",") if e.strip()] if emotions else None
-        result = await workers.run(_recognize, samples, subset, choice)
-        return {**result.to_dict(), "duration": round(samples.size / SAMPLE_RATE, 3)}
+        result = await workers.run(_recognize, samples, subset, choice, settings)
+        return result.to_dict()
 
     @app.post(f"{API}/timeline", tags=["speech"], response_model=TimelineBody, responses=ERRORS)
     async def timeline(
@@ -484,7 +475,7 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         samples = await read_audio(file, long_jobs)
         subset = [e.strip() for e in emotions.split(",") if e.strip()] if emotions else None
         async with stop_when_gone(request) as stop:
-            result = await long_jobs.run(_timeline, samples, subset, choice, with_text, language,
+            result = await long_jobs.run(_timeline, samples, subset, choice, with_text, language, settings,
                                          progress=stopping(stop))
         return {"duration": round(result.duration, 3), "labels": result.labels, "summary": result.summary(),
                 "segments": [s.to_dict() for s in result.segments], "notes": result.notes}
@@ -498,16 +489,13 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         words: bool = Form(False, description="Add word timings to each segment."),
         with_text_emotion: bool = Form(False, description="Also classify the emotion of the words."),
     ):
-        """Speech to text with segment (and word) timings; optionally the emotion of the text."""
+        """Speech to text with segment (and word) timings; optionally the emotion of the words (read in
+        English: speech in another language is translated first), of the voice, and the two fused —
+        the same answer as the Transcribe tab and ``python -m asr --emotion``."""
         samples = await read_audio(file, long_jobs)
-        transcript = await long_jobs.run(transcribe, samples, backend=backend, language=language, task=task)
-        body = {**transcript.to_dict(words=words), "duration": round(transcript.duration, 3),
-                "notes": list(transcript.notes)}
-        if with_text_emotion:
-            found = await workers.run(text_emotion, transcript.text)
-            body["text_emotion"] = {"emotion": found.emotion, "probabilities": found.probabilities,
-                                    "source": found.source}
-        return body
+        request = WordsRequest(backend=backend, language=language, task=task, emotion=with_text_emotion)
+        result = await long_jobs.run(transcribe_words, samples, request, settings=settings)
+        return result.to_dict(words=words)
 
     @app.post(f"{API}/synthesize", tags=["speech"], response_class=Response, responses={**WAV, **ERRORS})
     async def synthesize_speech(request: SynthesisRequest):
@@ -544,7 +532,7 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         async with stop_when_gone(request) as stop:
             result = await long_jobs.run(revoice, (SAMPLE_RATE, samples), emotion or None, voice,
                                          intensity=intensity, keep_voice=keep_voice, speed=speed,
-                                         language=language, progress=stopping(stop))
+                                         language=language, progress=stopping(stop), settings=settings)
         return _wav(result.audio, result.sample_rate, {
             "X-Transcript": quote(result.transcript), "X-Recognized-Emotion": result.recognized.emotion,
             "X-Emotion": result.emotion, "X-Voice": result.voice})
@@ -554,9 +542,7 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         raise ApiError(404, f"No endpoint {API}/{path}; see /docs for the API.")
 
     if ui is None:
-        from app import build_app
-
-        ui = build_app(settings.models)
+        return app
     ui.queue(default_concurrency_limit=settings.concurrency, max_size=settings.max_queue)
     # Gradio deletes its copies of uploads and results older than the age, every interval.
     ui.delete_cache = (settings.temp_max_age_s / 4, settings.temp_max_age_s)
@@ -655,8 +641,8 @@ def _too_large(size: int, settings: Settings) -> str:
     return f"The upload is {size / 2**20:.1f} MB; this server accepts up to {settings.max_upload_mb:g} MB."
 
 
-def _recognize(samples: np.ndarray, emotions: list[str] | None, model: ModelChoice):
-    return get_recognizer(model).recognize(samples, emotions=emotions)
+def _recognize(samples: np.ndarray, emotions: list[str] | None, model: ModelChoice, settings: Settings):
+    return recognize_use_case(samples, RecognizeRequest(emotions, model), settings=settings)
 
 
 def _check_model(model: str, policy: ModelPolicy) -> ModelChoice:
@@ -678,11 +664,11 @@ def _check_voice(voice: str) -> str:
 
 
 def _timeline(samples: np.ndarray, emotions: list[str] | None, model: ModelChoice, with_text: bool,
-              language: str, progress: Callable[[float, str], None] | None = None):
+              language: str, settings: Settings, progress: Callable[[float, str], None] | None = None):
     language = None if language in ("", "auto") else language
     return analyze_timeline(samples, model=model, emotions=emotions,
                             asr_backend=DEFAULT_BACKEND if with_text else None, language=language,
-                            progress=progress)
+                            progress=progress, settings=settings)
 
 
 def _wav(audio: np.ndarray, sample_rate: int, headers: dict[str, str]) -> Response:
@@ -700,9 +686,9 @@ def warm_up() -> dict[str, str]:
     Returns ``{component: "loaded in N s" or the reason it failed}``; a failure
     is reported, never fatal (the endpoint will answer 503 with the reason).
     """
-    from ser.audio import load_audio as load
+    from asr import transcribe
 
-    samples = load(EXAMPLE)
+    samples = load_audio(EXAMPLE)
     steps = {
         "recognizer": lambda: get_recognizer("default").recognize(samples),
         "asr": lambda: transcribe(samples, language="en"),
@@ -755,12 +741,12 @@ def main(build_ui: Callable, argv=None) -> None:
     import uvicorn
 
     args = parse_args(argv)
-    # The packages read this limit too, so the UI and the API refuse the same audio.
-    ser_audio.MAX_DURATION = args.max_duration_s
     from gradio.utils import get_upload_folder
 
-    settings = Settings(args.max_upload_mb, args.max_duration_s, args.concurrency, args.max_queue,
-                        models=ModelPolicy(hub_models=args.hub_models))
+    # One Settings value, handed to the REST API and to every UI tab: both refuse the same audio.
+    settings = Settings.from_env(max_upload_mb=args.max_upload_mb, max_duration_s=args.max_duration_s,
+                                 concurrency=args.concurrency, max_queue=args.max_queue,
+                                 models=ModelPolicy(hub_models=args.hub_models))
     warm = {}
     if args.warm_up:
         start = time.perf_counter()
@@ -768,7 +754,7 @@ def main(build_ui: Callable, argv=None) -> None:
         print(f"Models warmed in {time.perf_counter() - start:.1f} s: "
               + "; ".join(f"{k} {v}" for k, v in warm.items()), flush=True)
     sweep_stale_uploads(get_upload_folder(), settings.temp_max_age_s)
-    app = create_app(settings, build_ui(settings.models), warm)
+    app = create_app(settings, build_ui(settings), warm)
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
     local = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
     print(f"Running on {local} (UI at /, REST API docs at {local}/docs)", flush=True)

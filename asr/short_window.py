@@ -49,6 +49,8 @@ _WORD = re.compile(r"[\w']+")
 SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？", "।")
 # Per call, not per model: one loaded model serves every thread.
 _deadline: ContextVar[float] = ContextVar("whisper_decoding_deadline", default=math.inf)
+# The windows of the current context (encoder_windows changes them for one block, one thread).
+_windows: ContextVar[tuple] = ContextVar("whisper_short_windows", default=SHORT_WINDOWS)
 
 
 class DecodingStopped(Exception):
@@ -75,7 +77,7 @@ def window_frames(content_frames: int) -> int | None:
     >>> window_frames(400), window_frames(950), window_frames(2500)
     (1000, 2000, None)
     """
-    for seconds in SHORT_WINDOWS:
+    for seconds in _windows.get():
         if content_frames + SPARE_SECONDS * FRAMES_PER_SECOND <= seconds * FRAMES_PER_SECOND:
             return seconds * FRAMES_PER_SECOND
     return None
@@ -85,15 +87,14 @@ def window_frames(content_frames: int) -> int | None:
 def encoder_windows(windows: tuple):
     """Use ``windows`` (``()``: Whisper's 30 s only) inside the block, then restore.
 
-    For benchmarks comparing windows; it changes a module setting, so not
-    for concurrent use.
+    For benchmarks comparing windows.  The choice is a context variable, as
+    the decoding deadline is: a concurrent request keeps :data:`SHORT_WINDOWS`.
     """
-    global SHORT_WINDOWS
-    saved, SHORT_WINDOWS = SHORT_WINDOWS, tuple(windows)
+    token = _windows.set(tuple(windows))
     try:
         yield
     finally:
-        SHORT_WINDOWS = saved
+        _windows.reset(token)
 
 
 def repeats_itself(text: str) -> bool:

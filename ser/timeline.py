@@ -336,12 +336,3 @@ def recognize_spans(samples: np.ndarray, spans: Sequence[tuple[int, int]], recog
         report((k + 1) / len(spans), f"Emotion of segment {k + 1}/{len(spans)} ({end / SAMPLE_RATE:.0f}/{duration:.0f} s)")
     return segments
 
-
-def __getattr__(name: str):
-    # ``from ser.timeline import analyze_timeline`` (the public API before the pipelines) keeps working;
-    # imported on use so that nothing in ser imports the layer above it at import time.
-    if name == "analyze_timeline":
-        from pipelines.timeline import analyze_timeline
-
-        return analyze_timeline
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -64,31 +64,40 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """The real app, started as the README starts it, on a free local port: ``(url, process)``."""
+def start_app(log: Path, *args: str, **env: str) -> tuple[str, subprocess.Popen]:
+    """Start ``python app.py --port P *args`` as the README does (offline); ``(url, process)`` once it listens."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("app") / "app.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", **env}
     with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
+        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *args], cwd=ROOT,
                                    stdout=out, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
     while time.time() < deadline:
         if process.poll() is not None:
             pytest.fail(f"app exited early:\n{log.read_text()[-3000:]}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            return f"http://127.0.0.1:{port}", process
         except OSError:
             time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail(f"app did not start in 180 s:\n{log.read_text()[-3000:]}")
-    yield url, process
+    process.kill()
+    pytest.fail(f"app did not start in 180 s:\n{log.read_text()[-3000:]}")
+
+
+def stop_app(process: subprocess.Popen) -> None:
     process.terminate()
-    process.wait(timeout=20)
+    try:
+        process.wait(timeout=10)  # uvicorn waits for open event streams; then it is killed
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """The real app, started as the README starts it, on a free local port: ``(url, process)``."""
+    url, process = start_app(tmp_path_factory.mktemp("app") / "app.log")
+    yield url, process
+    stop_app(process)
 
 
 @pytest.fixture(scope="session")

@@ -65,8 +65,9 @@ def test_the_served_page_keeps_the_train_table_on_one_line_per_row():
     # The Train tab's results table wrapped its numbers ("0.15 / 0"); the mounted UI carries the rule.
     from fastapi.testclient import TestClient
 
+    import app
     import server
 
-    client = TestClient(server.create_app(server.Settings(), warm={}))
+    client = TestClient(server.create_app(server.Settings(), app.build_app(), warm={}))
     css = client.get("/config").json()["css"]
     assert "#train-summary td" in css and "white-space: nowrap" in css

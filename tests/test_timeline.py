@@ -13,8 +13,9 @@ from ser import load_audio
 from ser.__main__ import main
 from ser.live import LiveState, live_step
 from ser.recognizer import get_recognizer
-from ser.timeline import (SAMPLE_RATE, Timeline, TimelineSegment, analyze_timeline, array_blocks, assign_words,
-                          context_bounds, find_segments, merge_spans, speech_spans, srt_time, transcription_chunks)
+from ser.timeline import (SAMPLE_RATE, Timeline, TimelineSegment, array_blocks, assign_words, context_bounds,
+                          find_segments, merge_spans, speech_spans, srt_time, transcription_chunks)
+from pipelines.timeline import analyze_timeline
 
 from conftest import EXAMPLES
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from tts import synthesize
-from tts.profiles import BAND_EDGES, band_centers, load_profiles, ltas, profiles_from
+from tts.profiles import ltas, profiles_from
+from tts.prosody import BAND_EDGES, band_centers, load_profiles
 from tts.prosody import EMOTION_RULES, LITERATURE_RULES, MAX_ENERGY, ProsodyRule, with_measurements
 
 DATASETS = Path(os.environ.get("SER_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))

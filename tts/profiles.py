@@ -28,21 +28,16 @@ import os
 import sys
 import time
 from collections import defaultdict
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-PROFILES_PATH = Path(__file__).with_name("emotion_profiles.json")
+# The rules read the committed profiles (tts.prosody); this module measures and writes them.
+from .prosody import BAND_EDGES, PROFILES_PATH, band_centers, measure
+
 ANALYSIS_RATE = 16_000
-# Band edges: 24 bands, log-spaced from 100 Hz to 8 kHz (about a third of an octave each).
-BAND_EDGES = np.geomspace(100.0, 8000.0, 25)
 N_FFT, HOP = 1024, 256
 ACTIVE_DB = 30.0  # frames within this many dB of the loudest count as speech
-
-
-def band_centers() -> np.ndarray:
-    return np.sqrt(BAND_EDGES[:-1] * BAND_EDGES[1:])
 
 
 def ltas(samples: np.ndarray, sample_rate: int = ANALYSIS_RATE) -> np.ndarray:
@@ -66,8 +61,6 @@ def ltas(samples: np.ndarray, sample_rate: int = ANALYSIS_RATE) -> np.ndarray:
 
 def describe(samples: np.ndarray) -> dict:
     """The measures of one 16 kHz utterance."""
-    from .prosody import measure
-
     m = measure(samples, ANALYSIS_RATE)
     return {"f0": m.f0_median, "range": m.f0_range, "duration": m.duration, "level": m.level,
             "ltas": ltas(samples).tolist()}
@@ -140,12 +133,6 @@ def profiles_from(rows: list[dict]) -> dict:
             "spectrum_db": [round(float(v), 2) for v in np.median(per_speaker["spectrum"], axis=0)],
         }
     return out
-
-
-@lru_cache(maxsize=1)
-def load_profiles() -> dict:
-    """The committed profiles: ``{"band_hz": [...], "emotions": {emotion: {...}}}``."""
-    return json.loads(PROFILES_PATH.read_text())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -48,7 +48,10 @@ neutral.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields, replace
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -64,6 +67,20 @@ ENVELOPE_F0_FLOOR = 71.0
 # their ``energy`` to it; low enough to leave headroom for anger's +8 dB
 # with a flattened (peakier) spectrum.
 REFERENCE_LEVEL = -30.0
+#: The profiles measured on the corpora (``python -m tts.profiles`` writes them).
+PROFILES_PATH = Path(__file__).with_name("emotion_profiles.json")
+# Band edges: 24 bands, log-spaced from 100 Hz to 8 kHz (about a third of an octave each).
+BAND_EDGES = np.geomspace(100.0, 8000.0, 25)
+
+
+def band_centers() -> np.ndarray:
+    return np.sqrt(BAND_EDGES[:-1] * BAND_EDGES[1:])
+
+
+@lru_cache(maxsize=1)
+def load_profiles() -> dict:
+    """The committed profiles: ``{"band_hz": [...], "emotions": {emotion: {...}}}``."""
+    return json.loads(PROFILES_PATH.read_text())
 
 
 @dataclass(frozen=True)
@@ -100,7 +117,7 @@ class ProsodyRule:
         shortens the vocal tract and raises formants, frowning lowers them
         (Tartter 1980; Tartter & Braun 1994).
     spectrum_db : tuple of float
-        Level change in dB of each band of :data:`tts.profiles.BAND_EDGES`
+        Level change in dB of each band of :data:`BAND_EDGES`
         (long-term spectrum shape, mean 0): the voice quality acted
         speakers show in this emotion, measured by :mod:`tts.profiles`.
         Empty means no change.
@@ -160,8 +177,6 @@ class ProsodyRule:
 
 
 def _padded(bands: tuple) -> np.ndarray:
-    from .profiles import BAND_EDGES
-
     return np.asarray(bands, dtype=np.float64) if bands else np.zeros(BAND_EDGES.size - 1)
 
 
@@ -267,8 +282,6 @@ def with_measurements(rule: ProsodyRule, profile: dict | None) -> ProsodyRule:
 
 
 def _measured_rules() -> dict[str, ProsodyRule]:
-    from .profiles import load_profiles
-
     profiles = load_profiles()["emotions"]
     return {e: with_measurements(r, profiles.get(e)) if e != "neutral" else r for e, r in LITERATURE_RULES.items()}
 
@@ -465,8 +478,6 @@ def _spectrum_gain(spectrum_db: tuple, bins: int, sample_rate: int) -> np.ndarra
     """Power gain per envelope bin for band levels ``spectrum_db``, held flat beyond the bands."""
     if not spectrum_db:
         return np.ones(bins)
-    from .profiles import band_centers
-
     freqs = np.linspace(0, sample_rate / 2, bins)
     db = np.interp(np.log(np.maximum(freqs, 1.0)), np.log(band_centers()), np.asarray(spectrum_db))
     return 10 ** (db / 10)
