@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import io
 import json
 import logging
@@ -25,6 +26,8 @@ import secrets
 import shutil
 import threading
 import time
+import types
+import typing
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
@@ -36,25 +39,27 @@ import numpy as np
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from asr import BACKENDS, DEFAULT_BACKEND, ASRUnavailable, available_backends
-from ser.audio import SAMPLE_RATE, AudioError, AudioTooLong, load_audio
+from asr import BACKENDS, DEFAULT_BACKEND, available_backends
+from asr.emotion import TextEmotion
+from asr.transcript import Segment, Transcript, Word
+from ser.audio import SAMPLE_RATE, AudioTooLong, load_audio
 from ser.bundle import BundleError
 from ser.choice import ModelChoice, ModelPolicy, parse_hub_models
-from ser.hub import HubUnavailable
 from ser.recognizer import get_recognizer
-from pipelines.recognize import RecognizeRequest
+from ser.timeline import Timeline, TimelineSegment
+from pipelines.errors import Cancelled, http_error
+from pipelines.recognize import RecognizeRequest, RecognizeResult
 from pipelines.recognize import recognize as recognize_use_case
 from pipelines.revoice import revoice
 from pipelines.settings import Settings
+from pipelines.timeline import analyze_timeline
 from pipelines.words import WordsRequest
 from pipelines.words import words as transcribe_words
-from pipelines.timeline import analyze_timeline
-from tts import (EMOTIONS, MAX_AUDIO_SECONDS, MAX_TEXT, VOICES, BudgetError, EngineError, HubVoiceError, check_budget,
-                 synthesize)
+from tts import EMOTIONS, MAX_AUDIO_SECONDS, MAX_TEXT, VOICES, check_budget, synthesize
 from tts.synthesis import CHARS_PER_SECOND
 from tts.voices import resolve_voice
 
@@ -64,7 +69,6 @@ ROOT = Path(__file__).resolve().parent
 EXAMPLE = ROOT / "assets" / "examples" / "calm_meeting.wav"
 SHARE_TIMEOUT = 20.0
 FORM_ALLOWANCE = 64 * 1024
-UNAVAILABLE = (ASRUnavailable, EngineError, HubUnavailable, HubVoiceError)
 MODEL_FIELD = "'default' or a bundle name in models/ (or a Hub repo id the server allows)."
 
 
@@ -82,66 +86,56 @@ class ErrorBody(BaseModel):
     error: str = Field(description="What went wrong, in words a user can act on.")
 
 
-class RecognitionBody(BaseModel):
-    emotion: str
-    confidence: float
-    gender: str | None
-    gender_confidence: float | None
-    probabilities: dict[str, float]
-    sure: bool = Field(True, description="False when the calibrated confidence is below the model's "
-                       "'not sure' threshold (see the model card).")
-    label: str = Field("", description="What to show: the emotion, or 'not sure — closest: sad (41 %)'.")
-    duration: float = Field(description="Seconds of audio recognised.")
+def body_of(cls, name: str, exclude: tuple[str, ...] = (), **fields: tuple) -> type[BaseModel]:
+    """The REST schema of a result dataclass, generated from its fields (one shape, written once).
+
+    Field types and defaults are the dataclass's (``field(metadata={"description": …})`` becomes
+    the schema's description); nested dataclasses become their own bodies and tuples lists.
+    ``fields`` add or replace fields as pydantic's ``create_model`` takes them.
+    """
+    hints = typing.get_type_hints(cls)
+    generated = {}
+    for f in dataclasses.fields(cls):
+        if f.name in exclude:
+            continue
+        described = {"description": f.metadata["description"]} if "description" in f.metadata else {}
+        default = (Field(default_factory=f.default_factory, **described)
+                   if f.default_factory is not dataclasses.MISSING
+                   else Field(... if f.default is dataclasses.MISSING else f.default, **described))
+        generated[f.name] = (_schema_type(hints[f.name]), default)
+    return create_model(name, **{**generated, **fields})
 
 
-class SegmentBody(BaseModel):
-    start: float
-    end: float
-    text: str
-    words: list[dict[str, Any]] | None = None
+def _schema_type(hint):
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return body_of(hint, f"{hint.__name__}Body")
+    if origin in (tuple, list) and args:
+        return list[_schema_type(args[0])]
+    if origin in (typing.Union, types.UnionType):
+        return typing.Union[tuple(_schema_type(a) for a in args)]
+    return hint
 
 
-class TextEmotionBody(BaseModel):
-    emotion: str
-    probabilities: dict[str, float]
-    source: str
-
-
-class TranscriptBody(BaseModel):
-    text: str
-    language: str | None
-    segments: list[SegmentBody]
-    backend: str
-    model: str
-    duration: float
-    notes: list[str] = Field(default_factory=list, description="Doubts about the transcript (unsure language, "
-                                                                "decoding stopped at its time bound).")
-    text_emotion: TextEmotionBody | None = None
-    english: str | None = Field(None, description="With with_text_emotion: the English the text classifiers read "
-                                                  "(the transcript, or its translation).")
-    voice: RecognitionBody | None = Field(None, description="With with_text_emotion: the emotion of the voice.")
-    fused: dict[str, float] | None = Field(None, description="With with_text_emotion: voice and words fused.")
-
-
-class TimelineSegmentBody(BaseModel):
-    start: float
-    end: float
-    emotion: str
-    confidence: float
-    probabilities: dict[str, float]
-    text: str
-    gender: str | None
-    gender_confidence: float | None
-    sure: bool = Field(True, description="False below the model's 'not sure' threshold.")
-    label: str = Field("", description="What to show: the emotion, or 'not sure — closest: sad (41 %)'.")
-
-
-class TimelineBody(BaseModel):
-    duration: float
-    labels: list[str]
-    summary: dict[str, float] = Field(description="Share of speech time per emotion.")
-    segments: list[TimelineSegmentBody]
-    notes: list[str] = Field(default_factory=list, description="Doubts about the transcript, in words.")
+RecognitionBody = body_of(RecognizeResult, "RecognitionBody")
+WordBody = body_of(Word, "WordBody")
+SegmentBody = body_of(Segment, "SegmentBody", words=(list[WordBody] | None, Field(None, description="With words=true.")))
+TextEmotionBody = body_of(TextEmotion, "TextEmotionBody")
+TranscriptBody = body_of(
+    Transcript, "TranscriptBody", exclude=("language_probability",),
+    segments=(list[SegmentBody], ...),
+    notes=(list[str], Field(default_factory=list, description="Doubts about the transcript (unsure language, "
+                                                               "decoding stopped at its time bound).")),
+    text_emotion=(TextEmotionBody | None, Field(None, description="With with_text_emotion: the emotion of the words.")),
+    english=(str | None, Field(None, description="With with_text_emotion: the English the text classifiers read "
+                                                 "(the transcript, or its translation).")),
+    voice=(RecognitionBody | None, Field(None, description="With with_text_emotion: the emotion of the voice.")),
+    fused=(dict[str, float] | None, Field(None, description="With with_text_emotion: voice and words fused.")))
+TimelineSegmentBody = body_of(TimelineSegment, "TimelineSegmentBody")
+TimelineBody = body_of(
+    Timeline, "TimelineBody", segments=(list[TimelineSegmentBody], ...),
+    notes=(list[str], Field(default_factory=list, description="Doubts about the transcript, in words.")),
+    summary=(dict[str, float], Field(description="Share of speech time per emotion.")))
 
 
 class SynthesisRequest(BaseModel):
@@ -173,8 +167,8 @@ class Workers:
             self.in_flight -= 1
 
 
-class ClientLeft(Exception):
-    """The HTTP client closed its connection; the job it asked for stops at its next step."""
+class ClientLeft(Cancelled):
+    """The HTTP client closed its connection; the job it asked for stops at its next step (answered 499)."""
 
 
 @contextlib.asynccontextmanager
@@ -342,19 +336,16 @@ def _names_a_url(body: bytes) -> bool:
 
 
 def _translate_errors(function: Callable, *args, **kwargs):
-    """Map the packages' exceptions to HTTP statuses (AudioError is a ValueError: test it first)."""
+    """Map the packages' exceptions to HTTP statuses by their kind (:func:`pipelines.errors.http_error`)."""
     try:
         return function(*args, **kwargs)
     except ClientLeft as error:
         raise ApiError(499, str(error)) from None  # nobody reads it; ends the request like any error
-    except AudioError as error:
-        raise ApiError(400, str(error)) from None
-    except BudgetError as error:
-        raise ApiError(413, str(error)) from None
-    except UNAVAILABLE as error:
-        raise ApiError(503, str(error)) from None
-    except (BundleError, ValueError) as error:
-        raise ApiError(422, str(error)) from None
+    except Exception as error:  # noqa: BLE001 - a bug (no kind) is raised again: the 500 handler logs it
+        answer = http_error(error)
+        if answer is None:
+            raise
+        raise ApiError(answer[0], answer[1]["error"]) from None
 
 
 ERRORS = {
