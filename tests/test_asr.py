@@ -93,7 +93,9 @@ def test_the_spanish_example_is_heard_as_spanish():
     # Made at espeak-ng's default word gap it was heard as English (37 %) and garbled (WER 1.11).
     transcript = transcribe(clip("asr_es.wav"))
     assert transcript.language == "es" and transcript.language_probability > 0.8
-    assert word_error_rate([reference("asr_es.wav")], [transcript.text]) <= 0.35  # measured 0.22
+    # WER 0.22 on the machine it was measured on, 0.44 on an AMD EPYC (CTranslate2's int8 kernels differ per
+    # CPU; "y ya vamos a la playa contona la familia."); heard as English it was 1.11.
+    assert word_error_rate([reference("asr_es.wav")], [transcript.text]) <= 0.6
 
 
 def test_given_language_skips_detection():
