@@ -24,8 +24,10 @@ from asr import model_choices as asr_model_choices
 from ser import AudioError
 from ser.bundle import BundleError, check_bundle_name
 from ser.choice import ModelPolicy
+from ser.dimensions import CIRCUMPLEX, arousal_valence
 from ser.features import feature_set_choices
 from ser.hub import HubUnavailable
+from ser.plots import circumplex_chart, top_bars
 from ser.recognizer import get_recognizer
 from pipelines.recognize import RecognizeRequest, recognize
 from pipelines.revoice import revoice
@@ -198,6 +200,101 @@ def recognize_clip(audio: str | None, emotions: list[str], model: str, settings:
     )
 
 
+def recognize_more(details: dict | None, audio: str | None, emotions: list[str], model: str, settings: Settings):
+    """What follows a recognition: top-5 bars, arousal/valence, "none of these" and the result as JSON.
+
+    Runs after :func:`recognize_clip` (whose four outputs the gradio_client
+    ``/recognize`` endpoint keeps) from its result.
+    """
+    if not details or not details.get("probabilities"):
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    probabilities = details["probabilities"]
+    dims = arousal_valence(probabilities)
+    if dims is None:
+        dims_text, dims_chart = "**Arousal / valence:** not available (no emotion of this model has a place " \
+                                "on the circumplex)", gr.update(visible=False)
+    else:
+        dims_text = (f"**Arousal** {dims.arousal:+.2f} · **Valence** {dims.valence:+.2f} "
+                     "<small style='color:#888'>(−1 … +1: the emotions' circumplex places, weighted by their "
+                     "probabilities)</small>")
+        dims_chart = gr.update(value=circumplex_chart(dims.valence, dims.arousal, CIRCUMPLEX), visible=True)
+    verdict, full = none_of_these(details, audio, emotions, model, settings)
+    export = dict(details, emotions=list(probabilities), model=model,
+                  arousal_valence=dims.to_dict() if dims else None)
+    if full is not None:
+        export["full_model"] = {"emotion": full.emotion, "confidence": full.confidence}
+    path = result_folder() / f"{Path(audio or 'clip').stem}-emotion.json"
+    path.write_text(json.dumps(export, indent=2), encoding="utf-8")
+    return top_bars(probabilities), dims_text, dims_chart, verdict, str(path)
+
+
+def none_of_these(details: dict, audio: str | None, emotions: list[str], model: str, settings: Settings):
+    """With an emotion subset: ``("none of these fits well — the full model hears angry", full result)``
+    when the subset's best is below the model's not-sure threshold or the full model's best is
+    outside the subset; ``("", full result or None)`` otherwise."""
+    choice = settings.models.choose(model)
+    labels = get_recognizer(choice).labels
+    if not emotions or set(labels) <= set(emotions):
+        return "", None
+    try:
+        full = recognize(uploaded_file(audio), RecognizeRequest(None, choice), settings=settings)
+    except USER_ERRORS as error:
+        raise gr.Error(str(error)) from None
+    hears = f"the full model hears **{full.emotion}** ({full.confidence:.0%})"
+    if full.emotion not in emotions:
+        return f"⚠️ **None of these fits well** — {hears}, which is not among the ticked emotions.", full
+    if not details.get("sure", True):
+        return (f"⚠️ **None of these fits well** — the best of them, {details['emotion']}, is below the "
+                f"model's not-sure threshold; {hears}.", full)
+    return "", full
+
+
+def model_line(model: str, policy: ModelPolicy) -> str:
+    """One short line from the chosen bundle's record: what it was trained on and where it is weak."""
+    try:
+        bundle = get_recognizer(policy.choose(model)).bundle
+    except USER_ERRORS:
+        return ""
+    info, metrics = bundle.info or {}, bundle.metrics or {}
+    corpora = info.get("corpora") or {}
+    if not corpora and not metrics:
+        return "<small style='color:#888'>This bundle records no training data or scores.</small>"
+    parts = []
+    if corpora:
+        parts.append("trained on " + ", ".join(f"{name} ({count} clips)" for name, count in corpora.items())
+                     + (f", {info['speakers']} speakers" if info.get("speakers") else ""))
+    scores = [m["ua"] for m in metrics.values() if isinstance(m, dict) and isinstance(m.get("ua"), (int, float))]
+    if scores:
+        parts.append(f"speaker-independent UA {min(scores):.2f}–{max(scores):.2f}" if len(scores) > 1
+                     else f"speaker-independent UA {scores[0]:.2f}")
+    recalls = sorted((r, label, corpus) for corpus, m in metrics.items() if isinstance(m, dict)
+                     for label, r in (m.get("recall") or {}).items() if isinstance(r, (int, float)))
+    if recalls:
+        parts.append("weakest: " + ", ".join(f"{label} ({r:.2f} on {corpus})" for r, label, corpus in recalls[:2]))
+    unseen = unseen_corpus_ua(bundle)
+    if unseen:
+        parts.append(f"on a corpus it never heard (other speakers, language, microphones) UA falls to {unseen}")
+    return ("<small style='color:#888'>**Model " + bundle.name + ":** " + "; ".join(parts)
+            + ". Details: its model card (README.md in the bundle).</small>")
+
+
+def unseen_corpus_ua(bundle) -> str:
+    """The mean leave-one-corpus-out UA of the bundle's own setting, as its card reports it, or ``""``."""
+    import re
+
+    setting = f"{bundle.feature_set}, C={bundle.info.get('C')}"
+    row = re.search(r"^\| " + re.escape(setting) + r" \|(.*)$", bundle.card or "", re.MULTILINE)
+    header = re.search(r"^## Leave one corpus out \((\d+) emotions", bundle.card or "", re.MULTILINE)
+    if not row or not header:
+        return ""
+    cells = [c.strip() for c in row.group(1).split("|")]
+    # columns: one per held-out corpus, then mean UA, worst UA, ECE
+    try:
+        return f"{float(cells[-4]):.2f} on average ({header.group(1)} emotions)"
+    except (IndexError, ValueError):
+        return ""
+
+
 def chosen_emotions(emotions: list[str] | None) -> list[str]:
     """The ticked emotions; none ticked is refused rather than silently read as "all"."""
     if not emotions:
@@ -248,16 +345,26 @@ def recognize_tab(settings: Settings) -> None:
                 example_clips(audio)
             with gr.Column():
                 label = gr.Label(label="Emotion", elem_id="emotion-label")
+                verdict = gr.Markdown(label="None of these", elem_id="none-of-these")
                 gender = gr.Markdown(label="Gender", elem_id="gender")
-                chart = gr.Plot(label="All emotions", elem_id="radar")
+                with gr.Row():
+                    chart = gr.Plot(label="All emotions", elem_id="radar")
+                    top5 = gr.Plot(label="Top 5 emotions", elem_id="top5")
+                dims_text = gr.Markdown(label="Arousal and valence", elem_id="arousal-valence")
+                dims_chart = gr.Plot(label="Arousal and valence", elem_id="circumplex", visible=False)
+                about = gr.Markdown(model_line("default", policy), label="About the model", elem_id="model-line")
+                download = gr.File(label="Result (JSON)", elem_id="recognize-download")
                 details = gr.JSON(label="Details", visible=False)
         inputs = [audio, emotions, model]
         outputs = [label, gender, chart, details]
         recognize = partial(recognize_clip, settings=settings)
-        button.click(recognize, inputs, outputs, api_name="recognize", concurrency_id=SHORT)
-        audio.upload(recognize, inputs, outputs, api_name=False, concurrency_id=SHORT)
-        audio.stop_recording(recognize, inputs, outputs, api_name=False, concurrency_id=SHORT)
+        more = partial(recognize_more, settings=settings)
+        more_inputs, more_outputs = [details, audio, emotions, model], [top5, dims_text, dims_chart, verdict, download]
+        for event, api_name in ((button.click, "recognize"), (audio.upload, False), (audio.stop_recording, False)):
+            event(recognize, inputs, outputs, api_name=api_name, concurrency_id=SHORT).success(
+                more, more_inputs, more_outputs, api_name=False, concurrency_id=SHORT)
         follow_model(model, emotions, policy, "model_labels")
+        model.change(partial(model_line, policy=policy), [model], [about], api_name=False)
         preset.change(partial(subset_for, policy=policy), [preset, model], [emotions], api_name="emotion_subset")
 
 

@@ -51,3 +51,72 @@ def training_curves(history: dict[str, list[float]], title: str = "Training curv
     figure.update_layout(title=title, height=340, margin=dict(l=40, r=20, t=60, b=40))
     figure.update_xaxes(title_text="epoch")
     return figure
+
+
+# Colours per emotion, shared by the Recognize and Timeline charts (others get the fallback).
+EMOTION_COLORS = {"angry": "#d62728", "happy": "#f2b701", "sad": "#1f77b4", "neutral": "#9e9e9e",
+                  "calm": "#2ca02c", "fearful": "#9467bd", "disgust": "#8c564b", "surprised": "#ff7f0e",
+                  "boredom": "#17becf"}
+OTHER_COLOR = "#7f7f7f"
+
+
+def top_bars(probabilities: dict[str, float], k: int = 5, title: str = "") -> go.Figure:
+    """Horizontal bars (in %) of the ``k`` most likely labels, the likeliest on top, each labelled.
+
+    Readable when one emotion dominates (where a radar is a single spike): the
+    small shares keep their own bar and number.
+    """
+    top = sorted(probabilities.items(), key=lambda item: item[1], reverse=True)[:k]
+    labels, values = [label for label, _ in top][::-1], [100 * p for _, p in top][::-1]
+    figure = go.Figure(go.Bar(
+        x=values, y=labels, orientation="h", text=[f"{v:.1f}%" for v in values], textposition="outside",
+        marker_color=[EMOTION_COLORS.get(label, OTHER_COLOR) for label in labels], cliponaxis=False,
+        hovertemplate="%{y}: %{x:.1f}%<extra></extra>"))
+    figure.update_layout(title=title or None, height=60 + 36 * len(labels), showlegend=False,
+                         xaxis=dict(range=[0, 115], ticksuffix="%"),
+                         margin=dict(l=80, r=20, t=40 if title else 10, b=30))
+    return figure
+
+
+def circumplex_chart(valence: float, arousal: float, anchors: dict[str, tuple[float, float]]) -> go.Figure:
+    """The utterance's place on the valence-arousal plane, among the emotions' fixed places (``anchors``)."""
+    names = list(anchors)
+    figure = go.Figure([
+        go.Scatter(x=[anchors[n][0] for n in names], y=[anchors[n][1] for n in names], mode="markers+text",
+                   text=names, textposition="top center", name="emotions", hoverinfo="skip",
+                   marker=dict(size=7, color=[EMOTION_COLORS.get(n, OTHER_COLOR) for n in names], opacity=0.5),
+                   textfont=dict(size=10, color="#777")),
+        go.Scatter(x=[valence], y=[arousal], mode="markers", name="this clip",
+                   marker=dict(size=16, color="#111", symbol="x"),
+                   hovertemplate="valence %{x:+.2f}, arousal %{y:+.2f}<extra></extra>"),
+    ])
+    axis = dict(range=[-1.25, 1.25], zeroline=True, zerolinecolor="#bbb", showgrid=False)
+    figure.update_layout(height=300, showlegend=False, margin=dict(l=50, r=20, t=10, b=40),
+                         xaxis=dict(axis, title="valence (unpleasant … pleasant)"),
+                         yaxis=dict(axis, title="arousal (calm … excited)", scaleanchor="x"))
+    return figure
+
+
+def segment_strip(starts: Sequence[float], ends: Sequence[float], emotions: Sequence[str],
+                  confidences: Sequence[float], hovertext: Sequence[str], title: str = "") -> go.Figure:
+    """Emotion over time as one bar per segment: its span on the time axis, its height the top
+    emotion's confidence (in %), its colour that emotion.
+
+    One trace holds every segment, so hovering shows a segment's text once (not once per
+    emotion) and 60+ segments stay readable; a legend-only marker per emotion names the colours.
+    """
+    starts, ends = [float(s) for s in starts], [float(e) for e in ends]
+    figure = go.Figure(go.Bar(
+        x=[(s + e) / 2 for s, e in zip(starts, ends)], width=[max(e - s, 1e-3) for s, e in zip(starts, ends)],
+        y=[100 * c for c in confidences], text=list(hovertext), textposition="none", name="segments",
+        marker=dict(color=[EMOTION_COLORS.get(e, OTHER_COLOR) for e in emotions], line=dict(width=0)),
+        hovertemplate="%{text}<extra></extra>", showlegend=False))
+    for emotion in dict.fromkeys(emotions):
+        figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=emotion, hoverinfo="skip",
+                                    marker=dict(size=10, symbol="square",
+                                                color=EMOTION_COLORS.get(emotion, OTHER_COLOR))))
+    figure.update_layout(title=title or None, height=300, hovermode="closest", bargap=0,
+                         margin=dict(l=50, r=20, t=40 if title else 20, b=40), xaxis_title="time (s)",
+                         yaxis=dict(range=[0, 100], ticksuffix="%", title="confidence"),
+                         legend=dict(orientation="h", y=-0.3))
+    return figure

