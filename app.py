@@ -524,6 +524,7 @@ def revoice_tab(settings: Settings) -> None:
 def train_tab(settings: Settings) -> None:
     """Train and compare models on labelled corpora or an uploaded zip; save and share bundles."""
     import threading
+    import zipfile
 
     from ser.corpora import EMOTIONS
     from ser.plots import comparison_chart, confusion_heatmap, training_curves
@@ -532,6 +533,7 @@ def train_tab(settings: Settings) -> None:
 
     sweep_stale_uploads()  # folders of uploads a crashed or killed server was unpacking
     runs: dict[str, threading.Event] = {}  # session -> cancel flag of its running training
+    trained: dict[str, str] = {}  # session -> name of the bundle it trained last (what it may download)
     policy, datasets = settings.models, Path(settings.datasets_dir).resolve()
 
     def train(folder, upload, emotions, features, models, search, epochs, name, speaker_pattern,
@@ -567,10 +569,11 @@ def train_tab(settings: Settings) -> None:
             if unpacked:
                 unpacked.remove()
         get_recognizer.cache_clear()  # a bundle retrained at the same path must be reloaded
+        trained[request.session_hash] = report.bundle_path.name
         best = next(r for r in report.results if r.name == report.best)
         first = next(iter(best.evaluations))
         return (
-            report.summary(),
+            f"**Data:** {source_note(folder, upload)}\n\n" + report.summary(),
             comparison_chart([r.name for r in report.results], [r.ua for r in report.results],
                              [r.fit_seconds for r in report.results], [r.predict_ms for r in report.results]),
             confusion_heatmap(best.evaluations[first], f"{report.best} on {first}: UA "
@@ -580,6 +583,32 @@ def train_tab(settings: Settings) -> None:
                       visible=bool(best.history)),
             report.bundle_path.name,
         )
+
+    def source_note(folder, upload) -> str:
+        # When both are filled the zip wins; say so beside the inputs and in the summary.
+        folders = ", ".join(f.strip() for f in (folder or "").split(",") if f.strip())
+        if upload:
+            return (f"the uploaded zip `{Path(upload).name}` is used"
+                    + (f" (the server folder box, `{folders}`, is ignored: the zip wins)" if folders else "") + ".")
+        if folders:
+            return f"the server folder{'s' if ',' in folders else ''} `{folders}` in {datasets.name}/."
+        return "none yet: name a server folder or upload a zip."
+
+    def download_bundle(request: gr.Request):
+        # Only the bundle this session trained, found by name through the one bundle-folder rule.
+        name = trained.get(request.session_hash)
+        if not name:
+            raise gr.Error("Train a model in this session first; its bundle can then be downloaded.")
+        try:
+            folder = policy.bundle_folder(name)
+        except USER_ERRORS as error:
+            raise gr.Error(str(error)) from None
+        path = result_folder() / f"{name}.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in sorted(folder.rglob("*")):
+                if file.is_file() and not file.is_symlink():
+                    archive.write(file, f"{name}/{file.relative_to(folder).as_posix()}")
+        return str(path)
 
     def stop(request: gr.Request):
         if request.session_hash in runs:
@@ -615,8 +644,10 @@ def train_tab(settings: Settings) -> None:
                 folder = gr.Textbox("emodb", label=f"Corpus folders in {datasets.name}/ on the server "
                                     "(comma-separated; RAVDESS, TESS, EMO-DB, CREMA-D, SAVEE or emotion-named "
                                     "files/folders)")
-                upload = gr.File(file_types=[".zip"], type="filepath", label="… or a zip of labelled audio",
-                                 elem_id="train-zip")
+                upload = gr.File(file_types=[".zip"], type="filepath", label="… or a zip of labelled audio "
+                                 "(when both are given, the zip is used)", elem_id="train-zip")
+                used = gr.Markdown(f"**Data:** {source_note('emodb', None)}", label="Data used",
+                                   elem_id="train-source")
                 emotions = gr.CheckboxGroup(list(EMOTIONS), label="Emotions (none = all)")
                 features = gr.Dropdown(feature_set_choices(), value="whisper-tiny",
                                        allow_custom_value=True, label="Features of the classical models")
@@ -641,6 +672,8 @@ def train_tab(settings: Settings) -> None:
                 curves = gr.Plot(label="Training curves", visible=False, elem_id="curves")
                 bundle = gr.Textbox(label="Saved bundle (choose it in Recognize → Model)", elem_id="bundle-path",
                                     buttons=["copy"])
+                zip_button = gr.Button("Download the bundle (zip)", elem_id="bundle-zip-button")
+                bundle_zip = gr.File(label="Bundle (zip)", elem_id="bundle-zip")
         with gr.Accordion("Share on the Hugging Face Hub", open=False):
             with gr.Row():
                 repo = gr.Textbox(label="Repo id (user/name)")
@@ -653,6 +686,9 @@ def train_tab(settings: Settings) -> None:
                           [summary, comparison, confusion, report, curves, bundle], api_name="train",
                           concurrency_id=LONG)
         cancel.click(stop, None, None, api_name="cancel_training")
+        for box in (folder, upload):
+            box.change(lambda f, u: f"**Data:** {source_note(f, u)}", [folder, upload], [used], api_name=False)
+        zip_button.click(download_bundle, None, [bundle_zip], api_name="download_bundle")
         push_button.click(push, [bundle, repo, token], [hub_status], api_name="push_bundle")
         pull_button.click(pull, [repo], [bundle, hub_status], api_name="pull_bundle")
 

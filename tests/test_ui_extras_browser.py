@@ -79,3 +79,46 @@ def test_a_clip_the_subset_covers_says_nothing_extra(page):
     recognize_upload(page, EXAMPLES / "asr_de.wav")
     page.wait_for_selector("#top5 .js-plotly-plot .barlayer .point", timeout=90_000)
     assert "none of these" not in page.locator("#none-of-these").inner_text().lower()
+
+
+def test_train_says_the_zip_wins_and_downloads_the_bundle_it_just_trained(page, app_url, tmp_path):
+    import shutil
+    from scipy.io import wavfile
+
+    from conftest import ROOT
+    from tests.test_workbench import RATE, tone
+
+    archive = tmp_path / "corpus.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for speaker in (3, 8, 10):
+            for emotion, code in (("angry", "W"), ("sad", "T")):
+                for take in range(2):
+                    clip = tmp_path / f"{speaker:02d}a0{take}{code}a.wav"
+                    wavfile.write(clip, RATE, tone(emotion, speaker, take))
+                    z.write(clip, clip.name)
+    name = "browser-extras-bundle"
+    try:
+        page.get_by_role("tab", name="Train").click()
+        # Nothing trained in this session yet: nothing to download (and no way to name another bundle).
+        page.get_by_role("button", name="Download the bundle (zip)").click()
+        page.wait_for_selector("text=/Train a model in this session first/", timeout=30_000)
+        assert page.get_by_label("Corpus folders", exact=False).input_value() == "emodb"  # pre-filled
+        page.locator("#train-zip input[type=file]").set_input_files(str(archive))
+        page.wait_for_function("() => /zip corpus\\.zip is used.*folder box.*emodb.*ignored/s.test("
+                               "document.querySelector('#train-source')?.innerText || '')", timeout=60_000)
+        page.get_by_label("Features of the classical models").fill("egemaps")
+        page.get_by_label("Features of the classical models").press("Enter")
+        page.get_by_label("Bundle name").fill(name)
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.wait_for_function("() => document.querySelector('#bundle-path textarea, #bundle-path input')"
+                               f".value.includes('{name}')", timeout=180_000)
+        summary = page.locator("#train-summary").inner_text()
+        assert "corpus.zip" in summary and "ignored" in summary and "zip wins" in summary
+        page.get_by_role("button", name="Download the bundle (zip)").click()
+        with zipfile.ZipFile(io.BytesIO(download(page, app_url, "bundle-zip"))) as bundle:
+            names = bundle.namelist()
+            assert f"{name}/bundle.json" in names and f"{name}/README.md" in names
+            assert json.loads(bundle.read(f"{name}/bundle.json"))["name"] == name
+            assert all(n.startswith(f"{name}/") for n in names)
+    finally:
+        shutil.rmtree(ROOT / "models" / name, ignore_errors=True)
