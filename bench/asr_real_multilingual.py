@@ -40,8 +40,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 from asr import transcribe  # noqa: E402
 from asr.metrics import word_error_rate  # noqa: E402
 from ser.audio import SAMPLE_RATE, load_audio  # noqa: E402

@@ -27,8 +27,6 @@ from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 from asr import available_backends, short_window, transcribe  # noqa: E402
 from asr.metrics import character_error_rate, normalize_text, word_error_rate  # noqa: E402
 from ser.audio import SAMPLE_RATE, load_audio  # noqa: E402
@@ -99,8 +97,7 @@ def rates(rows: list) -> tuple[float, float, float | None]:
 
 def multilingual_check() -> list[dict]:
     """Transcribe espeak-ng speech in five languages and the project's English clips."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    from asr_make_clips import make_multilingual
+    from bench.asr_make_clips import make_multilingual
 
     results = []
     with tempfile.TemporaryDirectory() as folder:

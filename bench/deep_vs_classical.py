@@ -18,8 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from bench.common import DATASETS, RESULTS, git_commit, machine  # noqa: E402
 from ser.evaluation import score  # noqa: E402
 from ser.training import fit, load_dataset  # noqa: E402

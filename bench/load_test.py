@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from common import RESULTS, ROOT, git_commit, machine, start_app, status_mb
+from bench.common import RESULTS, ROOT, git_commit, machine, start_app, status_mb
 
 CLIP = ROOT / "assets" / "examples" / "calm_meeting.wav"
 

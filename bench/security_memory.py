@@ -33,8 +33,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # common, also when imported as bench.security_memory
-from common import RESULTS, ROOT, git_commit, machine, start_app, status_mb  # noqa: E402
+from bench.common import RESULTS, ROOT, git_commit, machine, start_app, status_mb  # noqa: E402
 
 CLIP = ROOT / "assets" / "examples" / "calm_meeting.wav"
 TARGET_MB = 1536

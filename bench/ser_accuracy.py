@@ -15,8 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from bench.common import DATASETS, RESULTS, git_commit, machine  # noqa: E402
 from ser.models import make_classifier  # noqa: E402
 from ser.training import DEFAULT_FEATURES, default_estimator, evaluate_corpus, load_dataset  # noqa: E402

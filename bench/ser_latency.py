@@ -17,8 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from bench.common import DATASETS, RESULTS, ROOT, git_commit, machine  # noqa: E402
 from ser import load_audio  # noqa: E402
 from ser.features import extract  # noqa: E402

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import DATASETS, RESULTS, ROOT, git_commit, machine  # noqa: E402
 
 REPORT = RESULTS / "timeline.md"

@@ -38,8 +38,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 from bench.common import DATASETS, RESULTS, git_commit, machine  # noqa: E402
 from asr import transcribe  # noqa: E402
 from asr.metrics import word_error_rate  # noqa: E402
