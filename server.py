@@ -712,6 +712,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="largest accepted upload in MB (default %(default)s)")
     parser.add_argument("--max-duration-s", type=float, default=defaults.max_duration_s,
                         help="longest accepted audio in seconds (default %(default)s)")
+    parser.add_argument("--log-level", default=os.environ.get("STUDIO_LOG_LEVEL", "warning"),
+                        choices=["debug", "info", "warning", "error"],
+                        help="what the packages log to stderr: warnings (default; env STUDIO_LOG_LEVEL) are the "
+                             "fallbacks (Piper → espeak-ng, transformer → lexicon, Hub unreachable), info adds "
+                             "each transcription and model load")
     parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
                         help="skip loading the models before serving")
     parser.add_argument("--allow-hub-models", metavar="ORG/NAME,…", default="",
@@ -732,6 +737,7 @@ def main(build_ui: Callable, argv=None) -> None:
     import uvicorn
 
     args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from gradio.utils import get_upload_folder
 
     # One Settings value, handed to the REST API and to every UI tab: both refuse the same audio.

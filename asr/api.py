@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +13,8 @@ from ser.audio import AudioError, check_audio
 from . import paddle_backend, sphinx_backend, whisper_backend
 from .errors import ASRUnavailable
 from .transcript import Transcript
+
+logger = logging.getLogger(__name__)
 
 BACKENDS = {
     whisper_backend.NAME: whisper_backend,
@@ -123,11 +127,15 @@ def transcribe(
     model = (model or "").strip()
     model = None if model in ("", whisper_backend.AUTO) else model  # "auto": each backend's default
     samples = samples.astype(np.float32, copy=False)
-    if task == "transcribe":
-        return module.transcribe(samples, model=model, language=language)
-    if module is not whisper_backend:
+    if task != "transcribe" and module is not whisper_backend:
         raise ValueError(f"Only faster-whisper translates; {backend} transcribes.")
-    return module.transcribe(samples, model=model, language=language, task=task)
+    start = time.perf_counter()
+    transcript = (module.transcribe(samples, model=model, language=language) if task == "transcribe"
+                  else module.transcribe(samples, model=model, language=language, task=task))
+    logger.info("%s %.1f s of audio with %s/%s (%s) in %.2f s%s", task, samples.size / 16_000, transcript.backend,
+                transcript.model, transcript.language, time.perf_counter() - start,
+                "".join(f"; {note}" for note in transcript.notes))
+    return transcript
 
 
 def _backend(name: str):

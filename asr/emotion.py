@@ -19,6 +19,7 @@ transformer did not.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from ser.corpora import EMOTIONS
 
 from . import hub
 from .errors import ASRUnavailable
+
+logger = logging.getLogger(__name__)
 
 LABELS = ("neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 TRANSFORMER_MODEL = "j-hartmann/emotion-english-distilroberta-base"
@@ -122,8 +125,15 @@ def text_emotion(text: str, classifier: str = "auto", model: str = TRANSFORMER_M
             if classifier == "transformer":
                 raise
             note = str(error)
+            _log_fallback(note)
     result = lexicon_emotion(text)
     return TextEmotion(result.emotion, result.probabilities, result.source, note, result.words)
+
+
+@lru_cache(maxsize=None)
+def _log_fallback(reason: str) -> None:
+    # Once per reason: every sentence would otherwise repeat it.
+    logger.warning("text emotion falls back to the NRC lexicon: %s", reason)
 
 
 def lexicon_emotion(text: str) -> TextEmotion:

@@ -8,6 +8,7 @@ milliseconds rather than a hang.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -16,6 +17,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .errors import Unavailable
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PROBE_TIMEOUT = 1.5
@@ -55,7 +58,9 @@ def host_reachable(host: str, port: int = 443, timeout: float = PROBE_TIMEOUT) -
     try:
         with socket.create_connection((host, port), timeout=timeout):
             return True
-    except OSError:
+    except OSError as error:
+        logger.warning("the Hugging Face Hub (%s:%d) cannot be reached (%s): working offline, from the local "
+                       "cache and the bundled models", host, port, error)
         return False
 
 
@@ -106,10 +111,13 @@ def snapshot(repo_id: str, *, allow_patterns=None, revision: str | None = None,
         folder = snapshot_download(repo_id, revision=revision, allow_patterns=allow_patterns,
                                    local_files_only=offline, token=token, cache_dir=cache_dir())
     except LocalEntryNotFoundError as error:
+        logger.warning("%s is not cached and the Hub is offline (%s)", repo_id, offline_reason())
         raise HubUnavailable(
             f"{repo_id} is not in the local Hugging Face cache and the Hub cannot be reached"
             f" (offline: {offline_reason()}). Connect to the internet once, or use a bundled model."
         ) from error
     except (HfHubHTTPError, OSError, ValueError) as error:
+        logger.warning("could not fetch %s from the Hub: %s", repo_id, error)
         raise HubUnavailable(f"Could not fetch {repo_id} from the Hugging Face Hub: {error}") from error
+    logger.info("%s from %s", repo_id, "the local cache (offline)" if offline else "the Hub (or its cache)")
     return Path(folder)
