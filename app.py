@@ -6,6 +6,7 @@ Only widgets and wiring live here; every computation is in the ``ser``,
 
 from __future__ import annotations
 
+import csv
 import filecmp
 import json
 import shutil
@@ -22,7 +23,9 @@ from gradio.utils import get_upload_folder
 from asr import AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, ASRUnavailable, available_backends
 from asr import model_choices as asr_model_choices
 from ser import AudioError
+from ser.batch import columns as batch_columns
 from ser.bundle import BundleError, check_bundle_name
+from ser.errors import StudioError
 from ser.choice import ModelPolicy
 from ser.dimensions import CIRCUMPLEX, arousal_valence
 from ser.features import feature_set_choices
@@ -56,6 +59,7 @@ NEW_VOICE, KEEP_VOICE = "New voice", "Keep my voice"
 # concurrency limit, so they cannot take every core, and Recognize has its own: a short request
 # does not wait behind two long ones (each event had its own limit of --concurrency before).
 LONG, SHORT = "long-jobs", "short-jobs"
+MAX_BATCH_FILES = 50  # the Recognize tab's "Many files"; more: python -m ser batch on the server
 NO_EMOTIONS = "Tick at least one emotion to tell apart (all of the model's are ticked at first)."
 # The Train table's six columns in half the page wrapped numbers ("0.15 / 0"); it scrolls instead.
 CSS = "#train-summary table { display: block; overflow-x: auto; } #train-summary td, #train-summary th " \
@@ -295,6 +299,59 @@ def unseen_corpus_ua(bundle) -> str:
         return ""
 
 
+def recognize_files(files: list[str] | None, emotions: list[str], model: str, settings: Settings,
+                    progress=gr.Progress()):
+    """The Recognize tab's "Many files": each upload through the same pipeline and settings as one clip.
+
+    One row per file in ``ser.batch.columns`` order; a file that cannot be read gets its
+    message in ``error`` and the batch goes on.  Returns the table, a summary and the CSV.
+    """
+    emotions = chosen_emotions(emotions)
+    files = [f for f in files or [] if f]
+    if not files:
+        raise gr.Error("Upload one or more audio files first.")
+    if len(files) > MAX_BATCH_FILES:
+        raise gr.Error(f"At most {MAX_BATCH_FILES} files at once (you gave {len(files)}): split them into "
+                       "smaller batches, or run python -m ser batch on the server.")
+    try:
+        choice = settings.models.choose(model)
+        labels = get_recognizer(choice).labels
+    except USER_ERRORS as error:
+        raise gr.Error(str(error)) from None
+    unknown = [e for e in emotions if e not in labels]
+    if unknown:
+        raise gr.Error(f"This model does not know {', '.join(unknown)}; choose from {', '.join(labels)}.")
+    header = batch_columns([label for label in labels if label in emotions])
+    report, rows = reporter(progress), []
+    for index, file in enumerate(files):
+        name = Path(file).name
+        report(index / len(files), f"file {index + 1} of {len(files)}: {name}")
+        row = dict.fromkeys(header, None) | {"path": name, "error": ""}
+        try:
+            result = recognize(uploaded_file(file), RecognizeRequest(emotions, choice), settings=settings)
+        except (*USER_ERRORS, StudioError) as error:
+            row["error"] = getattr(error, "message", None) or str(error) or type(error).__name__
+        else:
+            row.update(duration=round(result.duration, 3), emotion=result.emotion,
+                       confidence=round(result.confidence, 4), gender=result.gender,
+                       gender_confidence=None if result.gender_confidence is None
+                       else round(result.gender_confidence, 4))
+            row.update({f"p_{label}": round(p, 4) for label, p in result.probabilities.items()})
+        rows.append([row[column] for column in header])
+    report(1.0, "done")
+    failed = [(row[0], row[-1]) for row in rows if row[-1]]
+    path = result_folder() / "emotions.csv"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+    summary = f"**{len(rows) - len(failed)} of {len(rows)} files recognised**" + (
+        f"; {len(failed)} could not be (their error column says why):" if failed else ".") + "".join(
+        f"\n- ⚠️ `{name}`: {message}" for name, message in failed[:5]) + (
+        f"\n- … and {len(failed) - 5} more" if len(failed) > 5 else "")
+    return gr.update(value=rows, headers=header), summary, str(path)
+
+
 def chosen_emotions(emotions: list[str] | None) -> list[str]:
     """The ticked emotions; none ticked is refused rather than silently read as "all"."""
     if not emotions:
@@ -363,6 +420,17 @@ def recognize_tab(settings: Settings) -> None:
         for event, api_name in ((button.click, "recognize"), (audio.upload, False), (audio.stop_recording, False)):
             event(recognize, inputs, outputs, api_name=api_name, concurrency_id=SHORT).success(
                 more, more_inputs, more_outputs, api_name=False, concurrency_id=SHORT)
+        with gr.Accordion(f"Many files (up to {MAX_BATCH_FILES} at once, with the model and emotions above)",
+                          open=False, elem_id="batch-accordion"):
+            files = gr.File(file_count="multiple", file_types=["audio"], type="filepath", label="Audio files",
+                            elem_id="batch-files")
+            batch_button = gr.Button("Recognize all", elem_id="batch-run")
+            batch_status = gr.Markdown(label="Batch summary", elem_id="batch-status")
+            batch_table = gr.Dataframe(headers=batch_columns(labels), interactive=False, label="One row per file",
+                                       elem_id="batch-table")
+            batch_csv = gr.File(label="Results (CSV)", elem_id="batch-csv")
+        batch_button.click(partial(recognize_files, settings=settings), [files, emotions, model],
+                           [batch_table, batch_status, batch_csv], api_name="recognize_files", concurrency_id=LONG)
         follow_model(model, emotions, policy, "model_labels")
         model.change(partial(model_line, policy=policy), [model], [about], api_name=False)
         preset.change(partial(subset_for, policy=policy), [preset, model], [emotions], api_name="emotion_subset")

@@ -122,3 +122,49 @@ def test_train_says_the_zip_wins_and_downloads_the_bundle_it_just_trained(page, 
             assert all(n.startswith(f"{name}/") for n in names)
     finally:
         shutil.rmtree(ROOT / "models" / name, ignore_errors=True)
+
+
+def open_batch(page):
+    page.get_by_role("tab", name="Recognize").click()
+    page.locator("#batch-accordion").get_by_text("Many files").click()
+
+
+def test_many_files_give_a_table_and_a_csv_with_an_error_row_for_an_unreadable_file(page, app_url, tmp_path):
+    import csv
+
+    from ser.batch import columns
+    from ser.recognizer import get_recognizer
+
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(200))  # a WAV header and nothing readable
+    clips = [EXAMPLES / "asr_de.wav", broken, EXAMPLES / "asr_en_angry.wav"]
+    open_batch(page)
+    page.locator("#batch-files input[type=file]").set_input_files([str(c) for c in clips])
+    page.wait_for_selector("#batch-files :text('broken')", timeout=60_000)
+    page.get_by_role("button", name="Recognize all").click()
+    page.wait_for_function("() => /2 of 3 files recognised/.test("
+                           "document.querySelector('#batch-status')?.innerText || '')", timeout=120_000)
+    rows = list(csv.reader(io.StringIO(download(page, app_url, "batch-csv").decode())))
+    assert rows[0] == columns(get_recognizer("default").labels)
+    table = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert list(table) == ["asr_de.wav", "broken.wav", "asr_en_angry.wav"]  # names, never server paths
+    assert table["asr_de.wav"]["emotion"] == "sad" and table["asr_en_angry.wav"]["emotion"] == "angry"
+    assert table["asr_de.wav"]["error"] == "" and float(table["asr_de.wav"]["p_sad"]) > 0.5
+    assert table["broken.wav"]["error"] and table["broken.wav"]["emotion"] == ""
+    assert "broken.wav: " in page.locator("#batch-status").inner_text()  # said where it shows, not only off-screen
+    shown = page.locator("#batch-table").inner_text()
+    assert "broken.wav" in shown and "asr_de.wav" in shown
+    page.screenshot(path=str(tmp_path / "batch.png"), full_page=True)
+
+
+def test_more_files_than_the_cap_are_refused_in_words(page, tmp_path):
+    tiny = np.zeros(1600, np.float32)
+    paths = []
+    for i in range(51):
+        paths.append(tmp_path / f"tiny_{i:02d}.wav")
+        soundfile.write(paths[-1], tiny, 16_000)
+    open_batch(page)
+    page.locator("#batch-files input[type=file]").set_input_files([str(p) for p in paths])
+    page.wait_for_selector("#batch-files :text('tiny_50')", timeout=60_000)
+    page.get_by_role("button", name="Recognize all").click()
+    page.wait_for_selector("text=/At most 50 files at once \\(you gave 51\\)/", timeout=60_000)
