@@ -31,7 +31,7 @@ from ser.dimensions import CIRCUMPLEX, arousal_valence
 from ser.features import feature_set_choices
 from ser.hub import HubUnavailable
 from ser.plots import circumplex_chart, top_bars
-from ser.recognizer import get_recognizer
+from ser.recognizer import UNCALIBRATED_SURE_THRESHOLD, get_recognizer
 from pipelines.recognize import RecognizeRequest, recognize
 from pipelines.revoice import revoice
 from pipelines.settings import Settings
@@ -251,6 +251,11 @@ def none_of_these(details: dict, audio: str | None, emotions: list[str], model: 
         return (f"⚠️ **None of these fits well** — the best of them, {details['emotion']}, is below the "
                 f"model's not-sure threshold; {hears}.", full)
     return "", full
+
+
+def sure_threshold(model) -> float:
+    """The confidence below which ``model`` answers "not sure" (its bundle's, or the uncalibrated default)."""
+    return float(get_recognizer(model).bundle.info.get("sure_threshold", UNCALIBRATED_SURE_THRESHOLD))
 
 
 def model_line(model: str, policy: ModelPolicy) -> str:
@@ -764,8 +769,11 @@ def train_tab(settings: Settings) -> None:
 def timeline_tab(settings: Settings) -> None:
     """Two tabs: the Timeline of a long upload, and Live emotion from the microphone."""
     policy = settings.models
+    import soundfile
+
     from ser.audio import decode
     from ser.live import LiveState, live_step
+    from ser.plots import segment_strip
     from pipelines.timeline import analyze_timeline
 
     def area_chart(times, probabilities, hovertext=None, title=""):
@@ -794,13 +802,13 @@ def timeline_tab(settings: Settings) -> None:
             raise gr.Error(str(error)) from None
         if not timeline.segments:
             raise gr.Error("No speech was found in this recording.")
-        times, probabilities, hovertext = [], [], []
-        for s in timeline.segments:
-            # Each segment is a step from its start to its end; gaps between segments fall to zero.
-            text = f"{s.start:.1f}–{s.end:.1f} s: {s.label or f'{s.emotion} {s.confidence:.0%}'}" + (f"<br>{s.text}" if s.text else "")
-            times += [s.start, s.end]
-            probabilities += [s.probabilities, {}]
-            hovertext += [text, "pause"]
+        # One bar per segment (its span, its top emotion's colour and confidence), one hover text each:
+        # readable with 60+ segments, where stacked areas of every emotion became a barcode.
+        hovertext = [f"{s.start:.1f}–{s.end:.1f} s: {s.label or f'{s.emotion} {s.confidence:.0%}'}"
+                     + (f"<br>{s.text}" if s.text else "") for s in timeline.segments]
+        chart = segment_strip([s.start for s in timeline.segments], [s.end for s in timeline.segments],
+                              [s.emotion for s in timeline.segments], [s.confidence for s in timeline.segments],
+                              hovertext, threshold=sure_threshold(policy.choose(model)))
         folder = result_folder()
         stem = Path(path).stem
         files = []
@@ -811,14 +819,23 @@ def timeline_tab(settings: Settings) -> None:
         rows = [[round(s.start, 2), round(s.end, 2), s.emotion if s.sure else f"not sure ({s.emotion}?)",
                  round(s.confidence, 3), s.text]
                 for s in timeline.segments]
-        return (area_chart(times, probabilities, hovertext), timeline.summary(),
+        return (chart, timeline.summary(),
                 f"**{len(timeline.segments)} segments**, {speech:.0f} s of speech in {timeline.duration:.0f} s."
                 + "".join(f"\n\n⚠️ {note}" for note in timeline.notes),
                 rows, [str(f) for f in files])
 
-    def show_segment(rows, event: gr.SelectData):
+    def show_segment(rows, path, event: gr.SelectData):
         start, end, emotion, confidence, text = rows.iloc[event.index[0]].tolist()
-        return f"**{start:.2f}–{end:.2f} s** · {emotion} ({confidence:.0%}) · {text or '(no transcript)'}"
+        note = f"**{start:.2f}–{end:.2f} s** · {emotion} ({confidence:.0%}) · {text or '(no transcript)'}"
+        try:
+            # The segment cut from the upload at its own rate, to hear what was recognised.
+            samples, rate = decode(uploaded_file(path, "Upload a recording first."),
+                                   max_duration=settings.max_recording_s)
+        except USER_ERRORS as error:
+            raise gr.Error(str(error)) from None
+        clip = result_folder() / f"segment-{start:.2f}-{end:.2f}.wav"
+        soundfile.write(clip, samples[int(round(start * rate)):int(round(end * rate))], rate)
+        return note, str(clip)
 
     def listen(chunk, state, model, emotions):
         if chunk is None:
@@ -846,7 +863,7 @@ def timeline_tab(settings: Settings) -> None:
             with gr.Column(scale=1):
                 upload = gr.File(label="Recording (wav, flac, mp3, ogg, m4a …)", file_types=["audio"],
                                  type="filepath", elem_id="timeline-file")
-                with_text = gr.Checkbox(True, label="Transcribe each segment")
+                with_text = gr.Checkbox(True, label="Transcribe each segment", elem_id="timeline-with-text")
                 with gr.Accordion("Model and emotions", open=False, elem_id="timeline-accordion"):
                     model = gr.Dropdown(model_choices(policy), value="default", allow_custom_value=True, label="Model",
                                         elem_id="timeline-model")
@@ -861,9 +878,11 @@ def timeline_tab(settings: Settings) -> None:
                 table = gr.Dataframe(headers=["start", "end", "emotion", "confidence", "text"], interactive=False,
                                      label="Transcript (click a row)", elem_id="timeline-table", wrap=True)
                 segment = gr.Markdown(label="Segment", elem_id="timeline-segment")
+                player = gr.Audio(label="Segment audio (click a row to hear it)", type="filepath", autoplay=True,
+                                  interactive=False, elem_id="timeline-player")
         button.click(analyze, [upload, with_text, emotions, model], [chart, summary, counts, table, exports],
                      api_name="timeline", concurrency_id=LONG)
-        table.select(show_segment, [table], [segment], api_name=False)
+        table.select(show_segment, [table, upload], [segment, player], api_name=False, concurrency_id=SHORT)
         follow_model(model, emotions, policy, False)
     with gr.Tab("Live", id="live"):
         gr.Markdown("Speak: the emotion of the last 3 seconds is updated every second.")

@@ -98,12 +98,14 @@ def circumplex_chart(valence: float, arousal: float, anchors: dict[str, tuple[fl
 
 
 def segment_strip(starts: Sequence[float], ends: Sequence[float], emotions: Sequence[str],
-                  confidences: Sequence[float], hovertext: Sequence[str], title: str = "") -> go.Figure:
+                  confidences: Sequence[float], hovertext: Sequence[str], threshold: float | None = None,
+                  title: str = "") -> go.Figure:
     """Emotion over time as one bar per segment: its span on the time axis, its height the top
     emotion's confidence (in %), its colour that emotion.
 
     One trace holds every segment, so hovering shows a segment's text once (not once per
     emotion) and 60+ segments stay readable; a legend-only marker per emotion names the colours.
+    With ``threshold`` (the model's "not sure" confidence), a dotted line marks it.
     """
     starts, ends = [float(s) for s in starts], [float(e) for e in ends]
     figure = go.Figure(go.Bar(
@@ -115,6 +117,12 @@ def segment_strip(starts: Sequence[float], ends: Sequence[float], emotions: Sequ
         figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=emotion, hoverinfo="skip",
                                     marker=dict(size=10, symbol="square",
                                                 color=EMOTION_COLORS.get(emotion, OTHER_COLOR))))
+    if threshold is not None and starts:
+        left, right = min(starts), max(ends)
+        figure.add_trace(go.Scatter(
+            x=[left, right], y=[100 * threshold] * 2, mode="lines+text", hoverinfo="skip", showlegend=False,
+            text=["", f"not sure below {threshold:.0%}"], textposition="top left", textfont=dict(color="#555"),
+            line=dict(color="#555", dash="dot", width=1), name="not sure"))
     figure.update_layout(title=title or None, height=300, hovermode="closest", bargap=0,
                          margin=dict(l=50, r=20, t=40 if title else 20, b=40), xaxis_title="time (s)",
                          yaxis=dict(range=[0, 100], ticksuffix="%", title="confidence"),

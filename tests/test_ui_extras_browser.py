@@ -168,3 +168,59 @@ def test_more_files_than_the_cap_are_refused_in_words(page, tmp_path):
     page.wait_for_selector("#batch-files :text('tiny_50')", timeout=60_000)
     page.get_by_role("button", name="Recognize all").click()
     page.wait_for_selector("text=/At most 50 files at once \\(you gave 51\\)/", timeout=60_000)
+
+
+@pytest.fixture()
+def recording(tmp_path):
+    """Five project clips with 2.5 s pauses between them (as tests/test_timeline_browser.py builds it)."""
+    from ser import load_audio
+
+    pause = np.zeros(int(2.5 * 16_000), np.float32)
+    parts = [pause]
+    for name in ["calm_meeting.wav", "asr_en_happy.wav", "quick_news.wav", "asr_en_angry.wav", "slow_day.wav"]:
+        parts += [load_audio(EXAMPLES / name), pause]
+    path = tmp_path / "meeting.wav"
+    soundfile.write(path, np.concatenate(parts), 16_000)
+    return path
+
+
+def test_timeline_segments_are_one_coloured_bar_each_and_a_clicked_row_plays_its_audio(page, app_url, recording):
+    page.get_by_role("tab", name="Timeline").click()
+    page.locator("#timeline-file input[type=file]").set_input_files(str(recording))
+    page.locator("#timeline-with-text input").uncheck()
+    page.get_by_role("button", name="Analyze timeline").click()
+    page.wait_for_selector("#timeline-chart .js-plotly-plot .barlayer .point", timeout=120_000)
+    figure = page.evaluate("() => { const g = document.querySelector('#timeline-chart .js-plotly-plot');"
+                           " return {data: g.data, hovermode: g.layout.hovermode}; }")
+    bars = figure["data"][0]
+    assert bars["type"] == "bar" and len(bars["x"]) == 5  # one bar per segment, every segment in one trace
+    assert len(bars["marker"]["color"]) == 5 and len(bars["text"]) == 5  # a colour and one hover text each
+    assert figure["hovermode"] == "closest"  # not "x unified", which repeated the text once per emotion
+    hovering = [t for t in figure["data"] if t.get("hoverinfo") != "skip"]
+    assert hovering == [bars]
+    rows = page.locator("#timeline-table [role=row]")
+    second = rows.nth(2).locator("[role=gridcell]")  # row 0 is the header
+    start, end = float(second.nth(0).inner_text()), float(second.nth(1).inner_text())
+    second.nth(2).click()
+    page.wait_for_selector("#timeline-player a.download-link[href]", timeout=30_000)
+    href = page.locator("#timeline-player a.download-link").get_attribute("href")
+    clip, rate = soundfile.read(io.BytesIO(httpx.get(href, timeout=30).content), dtype="float32")
+    assert rate == 16_000 and abs(len(clip) / rate - (end - start)) < 0.02
+    original, _ = soundfile.read(recording, dtype="float32")
+    cut = original[int(round(start * rate)):int(round(end * rate))]
+    assert len(cut) == len(clip) and np.abs(cut - clip).max() < 1e-3  # the segment itself, from the upload
+    assert f"{start:.2f}–{end:.2f} s" in page.locator("#timeline-segment").inner_text()
+
+
+def test_sixty_four_segments_stay_one_trace_of_bars():
+    # The chart the Timeline tab draws (ser.plots.segment_strip), at the size where areas became a barcode.
+    from ser.plots import segment_strip
+
+    emotions = ["angry", "sad", "neutral", "happy"] * 16
+    starts = [3.0 * i for i in range(64)]
+    figure = segment_strip(starts, [s + 2.0 for s in starts], emotions, [0.6] * 64,
+                           [f"segment {i}" for i in range(64)], threshold=0.42)
+    bars = [t for t in figure.data if t.type == "bar"]
+    assert len(bars) == 1 and len(bars[0].x) == 64 and list(bars[0].width) == [2.0] * 64
+    assert len(figure.data) <= 1 + 4 + 1  # the bars, one legend entry per emotion, the not-sure line
+    assert figure.layout.hovermode == "closest"
