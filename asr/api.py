@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -69,6 +70,7 @@ def transcribe(
     language: str | None = None,
     task: str = "transcribe",
     max_duration: float | None = None,
+    progress: Callable[[float, str], None] | None = None,
 ) -> Transcript:
     """Speech to text.
 
@@ -93,6 +95,9 @@ def transcribe(
     max_duration : float, optional
         Longest audio accepted in seconds (default: :func:`ser.audio.load_audio`'s
         limit); the timeline, which has checked its recording, passes ``math.inf``.
+    progress : callable, optional
+        ``progress(fraction, message)`` after each decoded segment (faster-whisper);
+        an exception it raises stops the decode there (a page that was closed).
 
     Returns
     -------
@@ -130,8 +135,10 @@ def transcribe(
     if task != "transcribe" and module is not whisper_backend:
         raise ValueError(f"Only faster-whisper translates; {backend} transcribes.")
     start = time.perf_counter()
-    transcript = (module.transcribe(samples, model=model, language=language) if task == "transcribe"
-                  else module.transcribe(samples, model=model, language=language, task=task))
+    # faster-whisper reports each segment (and stops where progress raises); the others answer at once.
+    extra = {"progress": progress} if module is whisper_backend and progress is not None else {}
+    transcript = (module.transcribe(samples, model=model, language=language, **extra) if task == "transcribe"
+                  else module.transcribe(samples, model=model, language=language, task=task, **extra))
     logger.info("%s %.1f s of audio with %s/%s (%s) in %.2f s%s", task, samples.size / 16_000, transcript.backend,
                 transcript.model, transcript.language, time.perf_counter() - start,
                 "".join(f"; {note}" for note in transcript.notes))

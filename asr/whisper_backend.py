@@ -20,6 +20,7 @@ import math
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -50,10 +51,13 @@ VAD_ABOVE_SECONDS = 30
 # tokens: 2.1-2.9 per second on 20 RAVDESS clips, 3.7-7.0 on the project's
 # examples (English, German, garbled Spanish).  Each window may decode
 # MIN_NEW_TOKENS + TOKENS_PER_SECOND per second of its audio, and at most what
-# faster-whisper allows beside its longest prompt (224 tokens of earlier text).
+# faster-whisper allows beside its longest prompt: 223 tokens of earlier text
+# plus <|startofprev|> and the start sequence (sot, language, task: 227 in all,
+# seen on a 540 s recording, where 224 new tokens failed with "exceeds the
+# max_length of the Whisper model: 448"); one spare.
 TOKENS_PER_SECOND = 12
 MIN_NEW_TOKENS = 24
-MAX_NEW_TOKENS = 448 - 224
+MAX_NEW_TOKENS = 448 - 228
 # A decode that fails Whisper's checks is sampled again at rising temperatures;
 # faster-whisper draws 5 candidates each time, which made one window of a 3 s
 # Amharic clip take 62 s (4 temperatures x 5 x 47-60 tokens).  One candidate
@@ -176,8 +180,12 @@ def transcribe(
     word_timestamps: bool = True,
     beam_size: int = BEAM_SIZE,
     time_budget: float | None = None,
+    progress: Callable[[float, str], None] | None = None,
 ) -> Transcript:
     """Transcribe 16 kHz mono samples; see the module docstring for ``auto``.
+
+    ``progress(fraction, message)`` is called after each decoded segment (an
+    exception it raises, such as a closed page's, stops the decode there).
 
     ``task="translate"`` writes English text for speech in any language
     (multilingual models only).  Decoding is bounded in tokens per second of
@@ -225,6 +233,8 @@ def transcribe(
             )
             for segment in generated:  # lazy: each step decodes the next window
                 raw_segments.append(segment)
+                if progress is not None:
+                    progress(min(1.0, segment.end / duration), f"Transcribed {segment.end:.0f}/{duration:.0f} s")
         except DecodingStopped as stopped:
             raw_segments += stopped.segments
             reached = raw_segments[-1].end if raw_segments else 0.0
@@ -261,7 +271,7 @@ def decoding_budget(duration: float) -> tuple[int, float]:
     """``(max_new_tokens per window, seconds of wall-clock)`` for ``duration`` s of audio.
 
     >>> decoding_budget(3.0), decoding_budget(600.0)
-    ((60, 19.0), (224, 1810.0))
+    ((60, 19.0), (220, 1810.0))
     """
     window = min(duration, 30.0)  # faster-whisper decodes at most 30 s at a time
     tokens = min(MAX_NEW_TOKENS, MIN_NEW_TOKENS + math.ceil(TOKENS_PER_SECOND * window))

@@ -118,7 +118,8 @@ def words(audio, request: WordsRequest | None = None, *, settings: Settings | No
     report(0.15, f"Transcribing with {request.backend}")
     # Checked at the decode above, with this request's limit: no second limit below.
     transcript = transcribe(samples, backend=request.backend, model=request.model, language=request.language,
-                            task=request.task, max_duration=math.inf)
+                            task=request.task, max_duration=math.inf,
+                            progress=lambda fraction, message: report(0.15 + 0.35 * fraction, message))
     if not request.emotion:
         return WordsResult(transcript)
     english = transcript.text

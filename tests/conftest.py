@@ -58,6 +58,26 @@ def speech(example_clip) -> np.ndarray:
     return load_audio(example_clip)
 
 
+MEETING_CLIPS = ["calm_meeting.wav", "asr_en_happy.wav", "quick_news.wav", "asr_en_angry.wav", "slow_day.wav"]
+
+
+def recording(folder: Path, seconds: float) -> Path:
+    """About ``seconds`` of project-made speech with pauses (a shuffled, seeded sequence of the example clips)."""
+    import soundfile
+
+    from ser import load_audio
+
+    rng = np.random.default_rng(0)
+    clips = [load_audio(EXAMPLES / name) for name in MEETING_CLIPS]
+    pause = np.zeros(int(1.5 * 16_000), np.float32)
+    parts = []
+    while sum(p.size for p in parts) < seconds * 16_000:
+        parts += [clips[int(rng.integers(len(clips)))], pause]
+    path = folder / f"meeting_{seconds:.0f}s.wav"
+    soundfile.write(path, np.concatenate(parts)[: int(seconds * 16_000)], 16_000)
+    return path
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 from urllib.parse import urlparse
 
 import httpx
-import numpy as np
 import pytest
-import soundfile
 
-from conftest import EXAMPLES
+from conftest import recording
 
 pytestmark = pytest.mark.browser
 
-CLIPS = ["calm_meeting.wav", "asr_en_happy.wav", "quick_news.wav", "asr_en_angry.wav", "slow_day.wav"]
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -55,19 +51,8 @@ def stopped_within(pid: int, seconds: float, idle: float = 0.15) -> float | None
 
 
 @pytest.fixture(scope="module")
-def long_recording(tmp_path_factory) -> tuple:
-    """About 240 s of project-made speech with pauses (a shuffled, seeded sequence of the example clips)."""
-    from ser import load_audio
-
-    rng = np.random.default_rng(0)
-    clips = [load_audio(EXAMPLES / name) for name in CLIPS]
-    pause = np.zeros(int(1.5 * 16_000), np.float32)
-    parts = []
-    while sum(p.size for p in parts) < 240 * 16_000:
-        parts += [clips[int(rng.integers(len(clips)))], pause]
-    path = tmp_path_factory.mktemp("long") / "long_meeting.wav"
-    soundfile.write(path, np.concatenate(parts), 16_000)
-    return path
+def long_recording(tmp_path_factory):
+    return recording(tmp_path_factory.mktemp("long"), 240)
 
 
 def open_request(url: str, path: str, files: dict, data: dict) -> socket.socket:
@@ -134,3 +119,24 @@ def test_a_timeline_stops_when_its_browser_tab_closes(browser, app_server, long_
     context.close()  # the tab is gone
     took = stopped_within(process.pid, 25)
     assert took is not None, "the server kept computing the Timeline of a closed tab"
+
+
+def test_a_transcription_stops_when_its_browser_tab_closes(browser, app_server, tmp_path):
+    # 540 s (under the 600 s limit) take Whisper about a minute on 2 cores: the stages alone are
+    # too coarse; the decode itself stops at its next segment once the page has gone.
+    url, process = app_server
+    settle(process.pid)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.get_by_role("tab", name="Transcribe").click()
+    page.locator("#asr-audio input[type=file]").set_input_files(str(recording(tmp_path, 540)))
+    page.locator("#asr-run").click()
+    # The decode is under way a few seconds after its stage shows.
+    page.wait_for_function("() => /Transcribing with/.test(document.body.innerText)", timeout=180_000)
+    time.sleep(5)
+    assert cpu_rate(process.pid, 2.0) > 0.4, "the transcription is not running"
+    context.close()
+    took = stopped_within(process.pid, 15)
+    assert took is not None, "the server kept transcribing for a closed tab"
