@@ -473,6 +473,7 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
 
     @app.post(f"{API}/transcribe", tags=["speech"], response_model=TranscriptBody, responses=ERRORS)
     async def transcribe_audio(
+        request: Request,
         file: UploadFile = File(description="Speech in any format ffmpeg reads."),
         backend: Literal[tuple(BACKENDS)] = Form(DEFAULT_BACKEND),
         language: str = Form("auto", max_length=8, description="ISO 639-1 code, or 'auto' to detect."),
@@ -482,10 +483,13 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
     ):
         """Speech to text with segment (and word) timings; optionally the emotion of the words (read in
         English: speech in another language is translated first), of the voice, and the two fused —
-        the same answer as the Transcribe tab and ``python -m asr --emotion``."""
+        the same answer as the Transcribe tab and ``python -m asr --emotion``.
+
+        The decode stops at its next segment when the client disconnects."""
         samples = await read_audio(file, long_jobs)
-        request = WordsRequest(backend=backend, language=language, task=task, emotion=with_text_emotion)
-        result = await long_jobs.run(transcribe_words, samples, request, settings=settings)
+        asked = WordsRequest(backend=backend, language=language, task=task, emotion=with_text_emotion)
+        async with stop_when_gone(request) as stop:
+            result = await long_jobs.run(transcribe_words, samples, asked, settings=settings, progress=stopping(stop))
         return result.to_dict(words=words)
 
     @app.post(f"{API}/synthesize", tags=["speech"], response_class=Response, responses={**WAV, **ERRORS})

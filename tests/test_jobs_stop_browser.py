@@ -140,3 +140,17 @@ def test_a_transcription_stops_when_its_browser_tab_closes(browser, app_server, 
     context.close()
     took = stopped_within(process.pid, 15)
     assert took is not None, "the server kept transcribing for a closed tab"
+
+
+def test_a_rest_transcription_stops_when_its_client_leaves(app_server, tmp_path):
+    url, process = app_server
+    settle(process.pid)
+    audio = recording(tmp_path, 540).read_bytes()
+    sock = open_request(url, "/api/v1/transcribe", {"file": ("long.wav", audio, "audio/wav")}, {"language": "en"})
+    try:
+        time.sleep(6)  # decoded and transcribing (540 s take Whisper about a minute)
+        assert cpu_rate(process.pid, 2.0) > 0.4, "the transcription is not running"
+    finally:
+        sock.close()
+    took = stopped_within(process.pid, 15)
+    assert took is not None, "the server kept transcribing after its client left"
