@@ -103,14 +103,21 @@ def test_rest_recognize_does_not_wait_behind_two_timelines_and_they_stop_when_th
     assert took is not None, "the server kept computing after both clients left"
 
 
-def test_a_timeline_stops_when_its_browser_tab_closes(browser, app_server, long_recording):
+def open_tab(browser, app_server, tab: str):
+    """A new browser context on the idle app, showing ``tab``: ``(context, page)``; closing the context is leaving."""
     url, process = app_server
     settle(process.pid)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(url)
-    page.get_by_role("tab", name="Timeline").click()
+    page.get_by_role("tab", name=tab).click()
+    return context, page
+
+
+def test_a_timeline_stops_when_its_browser_tab_closes(browser, app_server, long_recording):
+    url, process = app_server
+    context, page = open_tab(browser, app_server, "Timeline")
     page.locator("#timeline-file input[type=file]").set_input_files(str(long_recording))
     page.get_by_role("button", name="Analyze timeline").click()
     # The job has started once its progress shows (transcribing the first pieces).
@@ -125,12 +132,7 @@ def test_a_transcription_stops_when_its_browser_tab_closes(browser, app_server, 
     # 540 s (under the 600 s limit) take Whisper about a minute on 2 cores: the stages alone are
     # too coarse; the decode itself stops at its next segment once the page has gone.
     url, process = app_server
-    settle(process.pid)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(url)
-    page.get_by_role("tab", name="Transcribe").click()
+    context, page = open_tab(browser, app_server, "Transcribe")
     page.locator("#asr-audio input[type=file]").set_input_files(str(recording(tmp_path, 540)))
     page.locator("#asr-run").click()
     # The decode is under way a few seconds after its stage shows.
