@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 from gradio.context import LocalContext
 from gradio.utils import get_upload_folder
 
-from asr import AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, ASRUnavailable, available_backends
+from asr import AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, ASRUnavailable, available_backends, fuse
 from asr import model_choices as asr_model_choices
 from ser import AudioError
 from ser.batch import columns as batch_columns
@@ -475,26 +475,42 @@ def asr_models(backend: str):
 
 
 def transcribe_clip(audio: str | None, backend: str, model: str, language: str, text_weight: float,
-                    settings: Settings, progress=gr.Progress()):
+                    settings: Settings, noted: set | None = None, request: gr.Request = None,
+                    progress=gr.Progress()):
     audio = uploaded_file(audio)
-    request = WordsRequest(backend=backend, model=model, language=language, text_weight=text_weight)
+    asked = WordsRequest(backend=backend, model=model, language=language, text_weight=text_weight)
     try:
         # The same use case as REST /transcribe and python -m asr --emotion; stops between its
         # stages once the page is closed.
-        result = words(audio, request, settings=settings, progress=reporter(progress))
+        result = words(audio, asked, settings=settings, progress=reporter(progress))
     except USER_ERRORS as error:
         raise gr.Error(str(error)) from None
     transcript, english, voice, fused = result.transcript, result.english, result.voice, result.fused
     words_found = result.text_emotion
+    word_probabilities = words_found.probabilities
+    if words_found.source.startswith("lexicon") and not words_found.words:
+        # The lexicon's "neutral" is its prior, not something it read: no evidence, the voice alone.
+        word_probabilities, fused = {}, fuse(voice.probabilities, {}, text_weight)
+        words_line = (f"**Words:** no emotion words found by the offline lexicon, so the fused emotion is the "
+                      f"voice's alone · **voice:** {voice.emotion}")
+    else:
+        words_line = (f"**Words:** {words_found.emotion} ({words_found.source}"
+                      + (f": {', '.join(words_found.words)}" if words_found.words else "") + ")"
+                      f" · **voice:** {voice.emotion} · **fused:** {max(fused, key=fused.get)}")
+    # Why the transformer was not used: said once per session, in a small grey line.
+    session = getattr(request, "session_hash", None)
+    note = words_found.note and (noted is None or session not in noted)
+    if note and noted is not None and session:
+        noted.add(session)
     summary = (
         f"**Language:** {transcript.language} · **recognised by** {transcript.backend} / {transcript.model}"
         + (f"  \n**In English:** {english}" if english != transcript.text else "")
-        + f"  \n**Words:** {words_found.emotion} ({words_found.source}) · **voice:** {voice.emotion}"
-        f" · **fused:** {max(fused, key=fused.get)}"
-        + (f"  \n<small>The transformer was not used: {words_found.note}</small>" if words_found.note else "")
+        + f"  \n{words_line}"
+        + (f"  \n<small style='color:#888'>The words were read by the offline lexicon; the transformer was not "
+           f"used: {words_found.note}</small>" if note else "")
     )
     return (transcript.text or "(no speech recognised)", transcript.rows(), fused,
-            emotion_bars(voice.probabilities, words_found.probabilities, fused), summary,
+            emotion_bars(voice.probabilities, word_probabilities, fused), summary,
             transcript.to_dict(words=True))
 
 
@@ -544,8 +560,14 @@ def transcribe_tab(settings: Settings) -> None:
                 details = gr.JSON(label="Transcript with word timings", visible=False)
         inputs = [audio, backend, model, language, text_weight]
         outputs = [text, segments, fused, chart, summary, details]
-        button.click(partial(transcribe_clip, settings=settings), inputs, outputs, api_name="transcribe",
-                     concurrency_id=LONG)
+        noted: set[str] = set()  # sessions already told why the transformer is not used
+
+        def run(audio, backend, model, language, text_weight, request: gr.Request, progress=gr.Progress()):
+            # A closure, not a partial: Gradio hands gr.Request only to a parameter it can read the type of.
+            return transcribe_clip(audio, backend, model, language, text_weight, settings=settings, noted=noted,
+                                   request=request, progress=progress)
+
+        button.click(run, inputs, outputs, api_name="transcribe", concurrency_id=LONG)
         backend.change(asr_models, [backend], [model, model_note], api_name="asr_models")
 
 

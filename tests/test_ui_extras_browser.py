@@ -224,3 +224,38 @@ def test_sixty_four_segments_stay_one_trace_of_bars():
     assert len(bars) == 1 and len(bars[0].x) == 64 and list(bars[0].width) == [2.0] * 64
     assert len(figure.data) <= 1 + 4 + 1  # the bars, one legend entry per emotion, the not-sure line
     assert figure.layout.hovermode == "closest"
+
+
+def transcribe(page, clip, heard: str, first: bool = True):
+    """Transcribe ``clip`` in the Transcribe tab; its summary once the transcript holds ``heard``."""
+    if not first:  # the player of the last clip replaces the upload box until cleared
+        page.locator("#asr-audio button[aria-label='Clear']").click()
+    page.locator("#asr-audio input[type=file]").set_input_files(str(clip))
+    page.wait_for_timeout(500)
+    page.locator("#asr-run").click()
+    page.wait_for_function(
+        "heard => { const t = document.querySelector('#asr-text textarea')?.value || '';"
+        " const s = document.querySelector('#asr-summary')?.innerText || '';"
+        " return t.toLowerCase().includes(heard) && /Language:/.test(s) && !/\\d\\.\\ds/.test(s); }",
+        arg=heard, timeout=180_000)
+    return page.locator("#asr-summary").inner_text()
+
+
+def test_transcribe_says_when_the_lexicon_found_no_words_and_notes_the_transformer_once(page):
+    import importlib.util
+
+    page.get_by_role("tab", name="Transcribe").click()
+    # "The meeting has been moved to Thursday afternoon.": no word of the NRC lexicon.
+    first = transcribe(page, EXAMPLES / "calm_meeting.wav", "thursday")
+    assert "no emotion words found" in first and "voice's alone" in first
+    page.wait_for_selector("#asr-chart .js-plotly-plot .barlayer", timeout=30_000)
+    chart = plot_data(page, "asr-chart")
+    voice, words, fused = ({trace["name"]: dict(zip(trace["x"], trace["y"])) for trace in chart}[name]
+                           for name in ("voice", "words", "fused"))
+    assert not any(words.values())  # no pretended neutral share of the words
+    assert fused == pytest.approx(voice, abs=0.01)
+    second = transcribe(page, EXAMPLES / "asr_en_happy.wav", "happy", first=False)
+    assert "happy" in second.split("voice:")[0]  # the words did count here, and say which
+    if importlib.util.find_spec("transformers") is None:
+        assert "pip install transformers torch" in first  # told once …
+        assert "pip install" not in second  # … not on every result
