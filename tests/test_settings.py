@@ -47,7 +47,7 @@ def clips(tmp_path_factory):
     return {"short": clip(folder / "short.wav", 4.0), "long": clip(folder / "long.wav", 9.0)}
 
 
-REST = {"recognize": {}, "transcribe": {"language": "en"},
+REST = {"recognize": {}, "transcribe": {"language": "en"}, "timeline": {"with_text": "false"},
         "revoice": {"emotion": "sad", "voice": "youngwoman", "language": "en"}}
 
 
