@@ -396,7 +396,8 @@ def recognize_tab(settings: Settings) -> None:
         gr.Markdown("Upload or record speech; see how the speaker feels and who is speaking.")
         with gr.Row():
             with gr.Column():
-                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech")
+                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech",
+                                 elem_id="recognize-audio")
                 with gr.Accordion("Model and emotions", open=False):
                     model = gr.Dropdown(model_choices(policy), value="default", allow_custom_value=True,
                                         label="Model (a bundle name in models/"
