@@ -19,6 +19,9 @@ from ser.errors import (KINDS, BadAudio, BadParameter, Cancelled, StudioError, T
 #: HTTP status of each kind (REST): 400 unusable audio, 413 over a limit, 422 bad parameters,
 #: 503 a model or backend unavailable (and a job stopped before it answered).
 HTTP_STATUS = {"bad_audio": 400, "too_large": 413, "bad_parameter": 422, "unavailable": 503, "cancelled": 503}
+#: What counts as the user's error (one of the kinds); anything else is a bug.  A face that
+#: catches errors itself (the Gradio handlers) catches these, and shows :func:`ui_message`.
+USER_ERRORS = (StudioError, ValueError, FileNotFoundError)
 #: The exit status of every ``python -m ser|asr|tts`` command for an error a user can act on.
 #: 2, as argparse's own for bad arguments.
 EXIT_CODE = 2
@@ -35,9 +38,7 @@ def error_kind(error: BaseException) -> str | None:
     """
     if isinstance(error, StudioError):
         return error.kind
-    if isinstance(error, (ValueError, FileNotFoundError)):
-        return "bad_parameter"
-    return None
+    return "bad_parameter" if isinstance(error, USER_ERRORS) else None
 
 
 def ui_message(error: BaseException) -> str | None:
