@@ -84,6 +84,9 @@ def test_model_picker_lists_trained_bundles_and_emotions_follow(page, trained_bu
     # The bundle was saved after the app started: the picker re-reads models/ when opened.
     page.get_by_role("tab", name=tab).click()
     page.locator(f"#{prefix}-accordion").get_by_text("Model and emotions").click()
+    # The accordion renders its checkboxes after the click: wait for them (read at once, none were found).
+    page.wait_for_function("id => document.querySelectorAll(`#${id} input[type=checkbox]`).length > 2",
+                           arg=f"{prefix}-emotions", timeout=30_000)
     choices, ticks = ticked(page, f"{prefix}-emotions")
     assert "boredom" in choices and ticks == choices  # the default model's nine
     page.locator(f"#{prefix}-model input").click()
