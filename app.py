@@ -20,23 +20,21 @@ import plotly.graph_objects as go
 from gradio.context import LocalContext
 from gradio.utils import get_upload_folder
 
-from asr import AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, ASRUnavailable, available_backends, fuse
+from asr import AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, available_backends, fuse
 from asr import model_choices as asr_model_choices
-from ser import AudioError
 from ser.batch import columns as batch_columns
 from ser.bundle import BundleError, check_bundle_name
-from ser.errors import StudioError
 from ser.choice import ModelPolicy
 from ser.dimensions import CIRCUMPLEX, arousal_valence
 from ser.features import feature_set_choices
-from ser.hub import HubUnavailable
 from ser.plots import circumplex_chart, top_bars
 from ser.recognizer import UNCALIBRATED_SURE_THRESHOLD, get_recognizer
+from pipelines.errors import USER_ERRORS
 from pipelines.recognize import RecognizeRequest, recognize
 from pipelines.revoice import revoice
 from pipelines.settings import Settings
 from pipelines.words import WordsRequest, words
-from tts import DEFAULT_INTENSITY, EngineError, HubVoiceError
+from tts import DEFAULT_INTENSITY
 from tts import EMOTIONS as TTS_EMOTIONS
 from tts.voices import voice_choices
 
@@ -47,7 +45,6 @@ SEED_SUBSETS = {
     "5 emotions": ["angry", "sad", "neutral", "surprised", "happy"],
     "3 emotions": ["sad", "neutral", "happy"],
 }
-USER_ERRORS = (AudioError, BundleError, HubUnavailable, ASRUnavailable, ValueError)
 AS_RECOGNISED = "as recognised"
 # The one answer to a file input that is not this server's copy of an upload: it says nothing
 # about whether the path exists.
@@ -334,7 +331,7 @@ def recognize_files(files: list[str] | None, emotions: list[str], model: str, se
         row = dict.fromkeys(header, None) | {"path": name, "error": ""}
         try:
             result = recognize(uploaded_file(file), RecognizeRequest(emotions, choice), settings=settings)
-        except (*USER_ERRORS, StudioError) as error:
+        except USER_ERRORS as error:
             row["error"] = getattr(error, "message", None) or str(error) or type(error).__name__
         else:
             row.update(duration=round(result.duration, 3), emotion=result.emotion,
@@ -579,7 +576,7 @@ def revoice_clip(audio: str | None, emotion: str, intensity: float, voice: str, 
     try:
         result = revoice(audio, target, voice or None, intensity=intensity, keep_voice=keep_voice,
                          progress=reporter(progress), settings=settings)
-    except USER_ERRORS + (EngineError, HubVoiceError) as error:
+    except USER_ERRORS as error:
         raise gr.Error(str(error)) from None
     path = str(result.write(result_folder() / f"revoiced-{result.emotion}.wav"))
     return (radar_chart(result.recognized.probabilities), result.summary(), result.transcript,
@@ -625,7 +622,9 @@ def train_tab(settings: Settings) -> None:
     from ser.corpora import EMOTIONS
     from ser.plots import comparison_chart, confusion_heatmap, training_curves
     from ser.sharing import pull_bundle, push_bundle
-    from ser.workbench import Cancelled, model_names, run_training, sweep_stale_uploads, unpack_upload
+    from ser.workbench import model_names, sweep_stale_uploads
+    from pipelines.train import TrainRequest
+    from pipelines.train import train as train_use_case
 
     sweep_stale_uploads()  # folders of uploads a crashed or killed server was unpacking
     runs: dict[str, threading.Event] = {}  # session -> cancel flag of its running training
@@ -641,30 +640,24 @@ def train_tab(settings: Settings) -> None:
         except BundleError as error:
             raise gr.Error(str(error)) from None
         cancel = runs[request.session_hash] = threading.Event()
-        unpacked = None
         try:
-            if upload:
-                unpacked = unpack_upload(uploaded_file(upload, "Upload a zip of labelled audio."))
-                corpora, skipped = [(None, unpacked.folder)], unpacked.skipped
+            if upload:  # the zip wins over the folder box (said beside the inputs and in the summary)
+                corpora, zipped = (), Path(uploaded_file(upload, "Upload a zip of labelled audio."))
             elif folder:
-                corpora, skipped = [(None, corpus_folder(f.strip(), datasets)) for f in folder.split(",")
-                                    if f.strip()], []
+                corpora, zipped = [(None, corpus_folder(f.strip(), datasets)) for f in folder.split(",")
+                                   if f.strip()], None
             else:
                 raise gr.Error("Give a corpus folder or upload a zip of labelled audio.")
-            report = run_training(corpora, models=models, features=features, emotions=emotions or None,
-                                  search=None if search == "none" else search, epochs=int(epochs), name=name,
-                                  out=policy.models_dir / name, cancel=cancel, skipped=skipped,
-                                  speaker_pattern=(speaker_pattern or "").strip() or None,
-                                  progress=reporter(progress))
-        except Cancelled as stopped:
-            raise gr.Error(str(stopped)) from None
-        except (*USER_ERRORS, FileNotFoundError) as error:
+            # The same use case as python -m ser train: unpacks within the limits, trains, saves, cleans up.
+            report = train_use_case(TrainRequest(
+                corpora=corpora, upload=zipped, models=models, features=features, emotions=emotions or None,
+                search=None if search == "none" else search, epochs=int(epochs), name=name,
+                out=policy.models_dir / name, speaker_pattern=(speaker_pattern or "").strip() or None),
+                cancel=cancel, progress=reporter(progress))
+        except USER_ERRORS as error:  # a Cancel is one of them (its message says nothing was kept)
             raise gr.Error(str(error)) from None
         finally:
             runs.pop(request.session_hash, None)
-            if unpacked:
-                unpacked.remove()
-        get_recognizer.cache_clear()  # a bundle retrained at the same path must be reloaded
         trained[request.session_hash] = report.bundle_path.name
         best = next(r for r in report.results if r.name == report.best)
         first = next(iter(best.evaluations))
