@@ -1,12 +1,10 @@
 """The Train tab in a real browser: a small training run on project-made clips, then its charts."""
 
 import shutil
-import zipfile
 
 import pytest
-from scipy.io import wavfile
 
-from tests.test_workbench import RATE, tone
+from tests.test_workbench import tone_zip
 
 pytestmark = pytest.mark.browser
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -14,14 +12,7 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
 def test_train_tab_trains_compares_and_saves(page, tmp_path):
     # A zip upload: the corpus box takes only folders in the server's datasets folder.
-    archive = tmp_path / "corpus.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for speaker in (3, 8, 10):
-            for emotion, code in (("angry", "W"), ("sad", "T")):
-                for take in range(2):
-                    clip = tmp_path / f"{speaker:02d}a0{take}{code}a.wav"
-                    wavfile.write(clip, RATE, tone(emotion, speaker, take))
-                    z.write(clip, clip.name)
+    archive = tone_zip(tmp_path)
     name = "browser-test-bundle"
     try:
         page.get_by_role("tab", name="Train").click()

@@ -83,19 +83,11 @@ def test_a_clip_the_subset_covers_says_nothing_extra(page):
 
 def test_train_says_the_zip_wins_and_downloads_the_bundle_it_just_trained(page, app_url, tmp_path):
     import shutil
-    from scipy.io import wavfile
 
     from conftest import ROOT
-    from tests.test_workbench import RATE, tone
+    from tests.test_workbench import tone_zip
 
-    archive = tmp_path / "corpus.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for speaker in (3, 8, 10):
-            for emotion, code in (("angry", "W"), ("sad", "T")):
-                for take in range(2):
-                    clip = tmp_path / f"{speaker:02d}a0{take}{code}a.wav"
-                    wavfile.write(clip, RATE, tone(emotion, speaker, take))
-                    z.write(clip, clip.name)
+    archive = tone_zip(tmp_path)
     name = "browser-extras-bundle"
     try:
         page.get_by_role("tab", name="Train").click()

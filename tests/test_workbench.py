@@ -32,6 +32,23 @@ def tone(emotion: str, speaker: int, take: int) -> np.ndarray:
     return (gain * wave / harmonics ** 0.5 + 0.01 * rng.standard_normal(RATE)).astype(np.float32)
 
 
+def tone_zip(folder, speakers=(3, 8, 10), takes: int = 2):
+    """A zip of EMO-DB-named tone clips (angry and sad) as a user would upload to Train."""
+    import zipfile
+
+    from scipy.io import wavfile
+
+    archive = folder / "corpus.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for speaker in speakers:
+            for emotion, code in (("angry", "W"), ("sad", "T")):
+                for take in range(takes):
+                    clip = folder / f"{speaker:02d}a0{take}{code}a.wav"
+                    wavfile.write(clip, RATE, tone(emotion, speaker, take))
+                    z.write(clip, clip.name)
+    return archive
+
+
 @pytest.fixture(scope="module")
 def labelled(tmp_path_factory):
     """EMO-DB-named clips: 4 speakers x 2 emotions x 3 takes, plus an unlabelled clip."""
