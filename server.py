@@ -46,11 +46,12 @@ from starlette.formparsers import MultiPartException
 from asr import BACKENDS, DEFAULT_BACKEND, available_backends
 from asr.emotion import TextEmotion
 from asr.transcript import Segment, Transcript, Word
-from ser.audio import SAMPLE_RATE, AudioTooLong, load_audio
+from ser.audio import AudioTooLong, load_audio
 from ser.bundle import BundleError
 from ser.choice import ModelChoice, ModelPolicy, parse_hub_models
 from ser.recognizer import get_recognizer
 from ser.timeline import Timeline, TimelineSegment
+from pipelines.audio import Decoded
 from pipelines.errors import Cancelled, http_error
 from pipelines.recognize import RecognizeRequest, RecognizeResult
 from pipelines.recognize import recognize as recognize_use_case
@@ -416,11 +417,12 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
                        message=f"The upload is over this server's limit: it accepts up to "
                                f"{settings.max_upload_mb:g} MB.")
 
-    async def read_audio(upload: UploadFile, lane: Workers = workers) -> np.ndarray:
+    async def read_audio(upload: UploadFile, lane: Workers = workers) -> Decoded:
+        # Decoded and checked once, before the job is queued; the pipelines take it as it is.
         data = await upload.read()
         if len(data) > settings.max_upload_bytes:
             raise ApiError(413, _too_large(len(data), settings))
-        return await lane.run(_decode_upload, data, settings.max_duration_s)
+        return Decoded(await lane.run(_decode_upload, data, settings.max_duration_s), settings.max_duration_s)
 
     @app.get(f"{API}/health", tags=["service"])
     async def health() -> dict[str, Any]:
@@ -523,9 +525,9 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         voice = _check_voice(voice) if voice else None
         samples = await read_audio(file, long_jobs)
         if keep_voice:  # a new voice's text is checked by synthesize once it is transcribed
-            _translate_errors(check_budget, samples.size / SAMPLE_RATE, emotion or None, intensity)
+            _translate_errors(check_budget, samples.seconds, emotion or None, intensity)
         async with stop_when_gone(request) as stop:
-            result = await long_jobs.run(revoice, (SAMPLE_RATE, samples), emotion or None, voice,
+            result = await long_jobs.run(revoice, samples, emotion or None, voice,
                                          intensity=intensity, keep_voice=keep_voice, speed=speed,
                                          language=language, progress=stopping(stop), settings=settings)
         return _wav(result.audio, result.sample_rate, {
@@ -636,7 +638,7 @@ def _too_large(size: int, settings: Settings) -> str:
     return f"The upload is {size / 2**20:.1f} MB; this server accepts up to {settings.max_upload_mb:g} MB."
 
 
-def _recognize(samples: np.ndarray, emotions: list[str] | None, model: ModelChoice, settings: Settings):
+def _recognize(samples: Decoded, emotions: list[str] | None, model: ModelChoice, settings: Settings):
     return recognize_use_case(samples, RecognizeRequest(emotions, model), settings=settings)
 
 
@@ -658,7 +660,7 @@ def _check_voice(voice: str) -> str:
     return voice
 
 
-def _timeline(samples: np.ndarray, emotions: list[str] | None, model: ModelChoice, with_text: bool,
+def _timeline(samples: Decoded, emotions: list[str] | None, model: ModelChoice, with_text: bool,
               language: str, settings: Settings, progress: Callable[[float, str], None] | None = None):
     language = None if language in ("", "auto") else language
     return analyze_timeline(samples, model=model, emotions=emotions,

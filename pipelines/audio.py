@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ser.audio import SAMPLE_RATE, load_audio
+from ser.audio import SAMPLE_RATE, AudioTooLong, load_audio
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Samples a face has already decoded and checked (the REST API decodes before a job is queued).
+
+    A pipeline handed one does not check it again when its own limit is at
+    least ``max_duration`` and it allows no less than ``allow_silence`` did.
+    """
+
+    samples: np.ndarray
+    max_duration: float
+    allow_silence: bool = False
+
+    @property
+    def seconds(self) -> float:
+        return self.samples.size / SAMPLE_RATE
 
 
 def decode(audio, *, max_duration: float, allow_silence: bool = False) -> np.ndarray:
@@ -12,8 +31,9 @@ def decode(audio, *, max_duration: float, allow_silence: bool = False) -> np.nda
 
     Parameters
     ----------
-    audio : path, bytes, file-like, ``(rate, array)`` or numpy.ndarray
-        Anything :func:`ser.audio.load_audio` reads; a bare array is 16 kHz.
+    audio : path, bytes, file-like, ``(rate, array)``, numpy.ndarray or Decoded
+        Anything :func:`ser.audio.load_audio` reads; a bare array is 16 kHz;
+        :class:`Decoded` samples are not checked a second time.
     max_duration : float
         The request's limit in seconds (:attr:`pipelines.settings.Settings.max_duration_s`).
     allow_silence : bool
@@ -29,6 +49,12 @@ def decode(audio, *, max_duration: float, allow_silence: bool = False) -> np.nda
     ser.audio.AudioTooLong, ser.audio.AudioError
         Over ``max_duration``, or not usable audio.
     """
+    if isinstance(audio, Decoded):
+        if audio.seconds > max_duration:
+            raise AudioTooLong(max_duration, audio.seconds)
+        if audio.max_duration <= max_duration and (allow_silence or not audio.allow_silence):
+            return audio.samples  # checked once already, with a limit no larger than this one
+        audio = audio.samples
     rate = SAMPLE_RATE if isinstance(audio, np.ndarray) else None
     return load_audio(audio, rate, max_duration=max_duration, allow_silence=allow_silence)
 

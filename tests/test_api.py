@@ -215,3 +215,18 @@ def test_a_full_queue_answers_503():
     runner.start()
     runner.join()
     assert sorted(outcomes, key=str) == [503, "ran"]
+
+
+@pytest.mark.parametrize("endpoint, data", [("recognize", {}), ("transcribe", {"language": "en"}),
+                                            ("timeline", {"with_text": "false"}),
+                                            ("revoice", {"emotion": "sad", "voice": "youngwoman"})])
+def test_a_request_is_decoded_once(client, sentence, monkeypatch, endpoint, data):
+    # server.read_audio, then the pipeline, then (re-voice) recognize each decoded the audio again.
+    import ser.audio
+
+    calls = []
+    real = ser.audio.decode
+    monkeypatch.setattr(ser.audio, "decode", lambda *a, **k: calls.append(1) or real(*a, **k))
+    response = client.post(f"/api/v1/{endpoint}", files=sentence, data=data)
+    assert response.status_code == 200, response.text
+    assert len(calls) == 1
