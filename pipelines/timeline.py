@@ -22,6 +22,9 @@ from .audio import decode
 from .recognize import recognizer_for
 from .settings import Settings
 
+#: Utterances shorter than this that got no words are left empty (a breath, a click).
+MIN_REDECODE = 0.5
+
 
 @dataclass(frozen=True)
 class TimelineResult:
@@ -163,4 +166,26 @@ def _transcribe(samples, spans, backend, language, report) -> tuple[list[str], l
         if language is None and len(transcript.text) > 20:
             # Detection on every short piece flips between languages; one recording keeps one.
             language = transcript.language
+        if last - first > 1:
+            _fill_dropped(samples, spans, texts, range(first, last), backend, language or transcript.language)
     return texts, notes
+
+
+def _fill_dropped(samples, spans, texts, indices, backend, language) -> None:
+    """Decode alone the utterances of a piece that got no words.
+
+    Whisper sometimes leaves out an utterance that repeats the one before it
+    (RAVDESS recordings say two sentences over and over): on a 150 s
+    recording one "Dogs are sitting by the door." of 30 came back empty, the
+    only words the one pass lost against one decode per segment.  Alone, the
+    utterance is heard; a piece of one utterance is not decoded twice.
+    """
+    for k in indices:
+        start, end = spans[k]
+        if texts[k] or end - start < MIN_REDECODE * SAMPLE_RATE:
+            continue
+        try:
+            texts[k] = asr.transcribe(samples[start:end], backend=backend, language=language,
+                                      max_duration=math.inf).text.strip()
+        except AudioError:
+            continue

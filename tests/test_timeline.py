@@ -178,6 +178,19 @@ def test_timeline_transcribes_in_one_pass_and_places_the_words(layout, monkeypat
     assert timeline.notes == []
 
 
+def test_an_utterance_that_repeats_the_one_before_is_not_lost():
+    # Whisper left out back-to-back repeats within a piece: ['I hate this. Get out of my house right now.', '',
+    # 'I hate this…', ''] (and one RAVDESS sentence of 30 in bench/timeline_bench.py text).
+    pytest.importorskip("faster_whisper")
+    pause = np.zeros(int(0.8 * SAMPLE_RATE), np.float32)
+    clip = load_audio(EXAMPLES / "asr_en_angry.wav")
+    timeline = analyze_timeline(np.concatenate([pause, clip, pause, clip, pause, clip, pause, clip, pause]),
+                                language="en")
+    assert len(timeline.segments) == 4
+    for segment in timeline.segments:
+        assert "house" in segment.text.lower(), [s.text for s in timeline.segments]
+
+
 def sample_timeline():
     return Timeline([
         TimelineSegment(0.5, 2.25, "happy", 0.8, {"happy": 0.8, "sad": 0.2}, "Hello, there", "female", 0.9),
