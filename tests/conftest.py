@@ -126,20 +126,28 @@ def app_url(app_server):
     return app_server[0]
 
 
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
 @pytest.fixture(scope="session")
-def browser():
+def playwright_session():
+    """``(playwright, chromium path)``: one Playwright per session (a second sync one cannot start
+    inside the first's event loop); browsers with other flags launch from it."""
     playwright = pytest.importorskip("playwright.sync_api")
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     if not Path(chromium).exists():
         pytest.skip(f"Chromium not found at {chromium} (apt-get install chromium)")
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
+        yield p, chromium
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session):
+    p, chromium = playwright_session
+    browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture()

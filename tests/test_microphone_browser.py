@@ -7,14 +7,13 @@ every window the page records is that speech.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
 
-from conftest import EXAMPLES
+from conftest import CHROMIUM_ARGS, EXAMPLES
 
 pytestmark = pytest.mark.browser
 
@@ -28,20 +27,16 @@ def microphone(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def mic_page(app_url, microphone):
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    if not Path(chromium).exists():
-        pytest.skip(f"Chromium not found at {chromium} (apt-get install chromium)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={microphone}"])
-        context = browser.new_context(viewport={"width": 1280, "height": 1000}, permissions=["microphone"])
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        yield page
-        browser.close()
+def mic_page(playwright_session, app_url, microphone):
+    p, chromium = playwright_session
+    browser = p.chromium.launch(executable_path=chromium, headless=True, args=[
+        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone}"])
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, permissions=["microphone"])
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    browser.close()
 
 
 def record(page, scope: str, seconds: float = 4.0) -> None:
