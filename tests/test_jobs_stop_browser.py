@@ -156,3 +156,27 @@ def test_a_rest_transcription_stops_when_its_client_leaves(app_server, tmp_path)
         sock.close()
     took = stopped_within(process.pid, 15)
     assert took is not None, "the server kept transcribing after its client left"
+
+
+def test_a_training_stops_when_its_browser_tab_closes(browser, tmp_path):
+    # Its own app with an empty feature cache, so the run has EMO-DB's 535 clips to extract
+    # (about a minute of Whisper base on 2 cores); it stops at the next clip once the page has gone.
+    from conftest import DATASETS, corpus_dir, start_app, stop_app
+
+    corpus_dir("emodb")
+    app = start_app(tmp_path / "app.log", "--no-warm-up", SER_CACHE_DIR=str(tmp_path / "cache"),
+                    SER_DATASETS=str(DATASETS))
+    try:
+        context, page = open_tab(browser, app, "Train")
+        page.get_by_label("Features of the classical models").fill("whisper-base")
+        page.get_by_label("Features of the classical models").press("Enter")
+        page.get_by_label("Bundle name").fill("closed-tab-bundle")
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.wait_for_function("() => /Features \\d+\\/535/.test(document.body.innerText)", timeout=120_000)
+        time.sleep(3)
+        assert cpu_rate(app[1].pid, 2.0) > 0.4, "the training is not running"
+        context.close()
+        took = stopped_within(app[1].pid, 15)
+        assert took is not None, "the server kept training for a closed tab"
+    finally:
+        stop_app(app[1])
