@@ -55,6 +55,11 @@ def test_recognize_hears_an_angry_recording(mic_page, app_url):
     record(page, "#recognize-audio")
     page.wait_for_function("() => /%/.test(document.querySelector('#emotion-label').innerText)", timeout=60_000)
     assert "angry" in page.locator("#emotion-label").inner_text().lower()
+    # The recording gets the upload's follow-up too: top-5 bars, arousal/valence, the JSON to download.
+    page.wait_for_selector("#top5 .js-plotly-plot .barlayer .point", timeout=60_000)
+    page.wait_for_function("() => /Arousal/.test(document.querySelector('#arousal-valence').innerText)",
+                           timeout=30_000)
+    page.wait_for_selector("#recognize-download a", timeout=30_000)
 
 
 def test_transcribe_writes_down_a_recording(mic_page, app_url):
