@@ -219,35 +219,25 @@ def recognize_more(details: dict | None, audio: str | None, emotions: list[str],
                      "<small style='color:#888'>(−1 … +1: the emotions' circumplex places, weighted by their "
                      "probabilities)</small>")
         dims_chart = gr.update(value=circumplex_chart(dims.valence, dims.arousal, CIRCUMPLEX), visible=True)
-    verdict, full = none_of_these(details, audio, emotions, model, settings)
+    verdict = none_of_these(details)
     export = dict(details, emotions=list(probabilities), model=model,
                   arousal_valence=dims.to_dict() if dims else None)
-    if full is not None:
-        export["full_model"] = {"emotion": full.emotion, "confidence": full.confidence}
     path = result_folder() / f"{Path(audio or 'clip').stem}-emotion.json"
     path.write_text(json.dumps(export, indent=2), encoding="utf-8")
     return top_bars(probabilities), dims_text, dims_chart, verdict, str(path)
 
 
-def none_of_these(details: dict, audio: str | None, emotions: list[str], model: str, settings: Settings):
-    """With an emotion subset: ``("none of these fits well — the full model hears angry", full result)``
-    when the subset's best is below the model's not-sure threshold or the full model's best is
-    outside the subset; ``("", full result or None)`` otherwise."""
-    choice = settings.models.choose(model)
-    labels = get_recognizer(choice).labels
-    if not emotions or set(labels) <= set(emotions):
-        return "", None
-    try:
-        full = recognize(uploaded_file(audio), RecognizeRequest(None, choice), settings=settings)
-    except USER_ERRORS as error:
-        raise gr.Error(str(error)) from None
-    hears = f"the full model hears **{full.emotion}** ({full.confidence:.0%})"
-    if full.emotion not in emotions:
-        return f"⚠️ **None of these fits well** — {hears}, which is not among the ticked emotions.", full
-    if not details.get("sure", True):
-        return (f"⚠️ **None of these fits well** — the best of them, {details['emotion']}, is below the "
-                f"model's not-sure threshold; {hears}.", full)
-    return "", full
+def none_of_these(details: dict) -> str:
+    """With an emotion subset, the warning when none of it fits (``RecognizeResult.none_fits``):
+    the whole model, heard from the same features, hears another emotion, or the subset's best is
+    not sure; ``""`` otherwise."""
+    if not details.get("none_fits"):
+        return ""
+    hears = f"the full model hears **{details['full_emotion']}** ({details['full_confidence']:.0%})"
+    if details["full_emotion"] not in details["probabilities"]:
+        return f"⚠️ **None of these fits well** — {hears}, which is not among the ticked emotions."
+    return (f"⚠️ **None of these fits well** — the best of them, {details['emotion']}, is below the "
+            f"model's not-sure threshold; {hears}.")
 
 
 def sure_threshold(model) -> float:

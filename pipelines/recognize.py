@@ -46,11 +46,17 @@ class RecognizeResult:
                                                "the model's 'not sure' threshold (see the model card)."})
     label: str = field(default="", metadata={"description": "What to show: the emotion, or "
                                              "'not sure — closest: sad (41 %)'."})
+    full_emotion: str | None = field(default=None, metadata={"description": "With an emotion subset: the "
+                                     "whole model's best emotion (the subset's probabilities are its own, "
+                                     "renormalised)."})
+    full_confidence: float | None = field(default=None, metadata={"description": "Its probability."})
+    none_fits: bool = field(default=False, metadata={"description": "With an emotion subset: none of it fits "
+                            "well (the whole model hears another emotion, or the subset's best is not sure)."})
     duration: float = field(default=0.0, metadata={"description": "Seconds of audio recognised."})
 
     @classmethod
     def of(cls, recognition: Recognition, duration: float) -> "RecognizeResult":
-        return cls(**recognition.to_dict(), duration=duration)
+        return cls(**recognition.to_dict(), none_fits=recognition.none_fits, duration=duration)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -53,6 +53,15 @@ class Recognition:
     probabilities: dict[str, float]
     sure: bool = True
     label: str = ""
+    # With an emotion subset: the whole model's best emotion and its confidence (from the same
+    # features; the subset's probabilities are these renormalised), else None.
+    full_emotion: str | None = None
+    full_confidence: float | None = None
+
+    @property
+    def none_fits(self) -> bool:
+        """With a subset: the whole model hears an emotion outside it, or the subset's best is not sure."""
+        return self.full_emotion is not None and (self.full_emotion not in self.probabilities or not self.sure)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -203,7 +212,12 @@ class EmotionRecognizer:
             gender_proba = (self.bundle.gender_model.predict_proba(x)[0]
                             if self.bundle.gender_model is not None else None)
         subset = self._check_subset(emotions) or self.emotions or self.labels
-        proba, labels = restrict_proba(proba, self.bundle.emotion_model.classes_, subset)
+        classes = [str(c) for c in self.bundle.emotion_model.classes_]
+        full_emotion = full_confidence = None
+        if set(classes) - set(subset):
+            top = int(np.argmax(proba[0]))
+            full_emotion, full_confidence = classes[top], float(proba[0, top])
+        proba, labels = restrict_proba(proba, classes, subset)
         best = int(np.argmax(proba[0]))
         gender = gender_conf = None
         if gender_proba is not None:
@@ -215,7 +229,7 @@ class EmotionRecognizer:
             emotion=labels[best], confidence=float(proba[0, best]), gender=gender,
             gender_confidence=gender_conf,
             probabilities={label: float(p) for label, p in zip(labels, proba[0])},
-            sure=sure, label=answer,
+            sure=sure, label=answer, full_emotion=full_emotion, full_confidence=full_confidence,
         )
 
 

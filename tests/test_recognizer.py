@@ -138,8 +138,12 @@ def test_cli_recognize_json(example_clip):
     result = json.loads(out.stdout)
     # The one recognition shape (pipelines.recognize.RecognizeResult), as REST and the UI give it.
     assert set(result) == {"emotion", "confidence", "sure", "label", "gender", "gender_confidence",
-                           "probabilities", "duration"}
+                           "probabilities", "full_emotion", "full_confidence", "none_fits", "duration"}
     assert set(result["probabilities"]) == {"angry", "neutral", "sad"}
+    # With a subset, the whole model's answer comes from the same features: the subset's best is its
+    # own probabilities renormalised, so it can only differ when the whole model's best is outside.
+    assert result["full_emotion"] in result["probabilities"] or result["none_fits"]
+    assert result["full_confidence"] <= result["confidence"] + 1e-9
 
 
 def test_cli_recognize_text(example_clip):
@@ -150,3 +154,17 @@ def test_cli_recognize_text(example_clip):
 def test_cli_reports_bad_emotions(example_clip):
     out = run_cli("recognize", str(example_clip), "--emotions", "sad,grumpy")
     assert out.returncode == 2 and "grumpy" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_subset_knows_when_none_of_it_fits():
+    # The angry example with the three-emotion subset was "happy 96 %" with no way to say otherwise;
+    # the whole model's answer comes from the same features, with no second recognition.
+    from pipelines.recognize import RecognizeRequest, recognize
+
+    clip = "assets/examples/asr_en_angry.wav"
+    outside = recognize(clip, RecognizeRequest(["sad", "neutral", "happy"]))
+    assert outside.none_fits and outside.full_emotion == "angry" and outside.full_confidence > 0.5
+    inside = recognize(clip, RecognizeRequest(["angry", "sad", "neutral", "happy"]))
+    assert not inside.none_fits and inside.full_emotion == "angry" and inside.emotion == "angry"
+    whole = recognize(clip)
+    assert whole.full_emotion is None and not whole.none_fits
