@@ -46,6 +46,9 @@ def record(page, scope: str, seconds: float = 4.0) -> None:
     area.get_by_role("button", name="Record", exact=True).click()
     page.wait_for_timeout(seconds * 1000)
     area.get_by_role("button", name="Stop", exact=True).click()
+    # The recording is uploaded after Stop; the component offers it for download once it has a value
+    # (pressing a tab's button before that sends no audio: "Upload or record a clip first").
+    area.get_by_label("Download").wait_for(timeout=30_000)
 
 
 def test_recognize_hears_an_angry_recording(mic_page, app_url):
