@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 from gradio.context import LocalContext
 from gradio.utils import get_upload_folder
 
-from asr import AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, available_backends, fuse
+from asr import AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, available_backends
 from asr import model_choices as asr_model_choices
 from ser.batch import columns as batch_columns
 from ser.bundle import BundleError, check_bundle_name
@@ -475,10 +475,8 @@ def transcribe_clip(audio: str | None, backend: str, model: str, language: str, 
         raise gr.Error(str(error)) from None
     transcript, english, voice, fused = result.transcript, result.english, result.voice, result.fused
     words_found = result.text_emotion
-    word_probabilities = words_found.probabilities
-    if words_found.source.startswith("lexicon") and not words_found.words:
-        # The lexicon's "neutral" is its prior, not something it read: no evidence, the voice alone.
-        word_probabilities, fused = {}, fuse(voice.probabilities, {}, text_weight)
+    word_probabilities = words_found.probabilities if result.words_read else {}
+    if not result.words_read:  # the pipeline fused the voice alone
         words_line = (f"**Words:** no emotion words found by the offline lexicon, so the fused emotion is the "
                       f"voice's alone · **voice:** {voice.emotion}")
     else:

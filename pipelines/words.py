@@ -9,7 +9,7 @@ words is fused with the voice's (:func:`asr.fuse`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from asr import DEFAULT_BACKEND, TEXT_WEIGHT, TextEmotion, Transcript, fuse, text_emotion, transcribe
@@ -62,7 +62,8 @@ class WordsResult:
     text_emotion : asr.TextEmotion or None
     voice : RecognizeResult or None
     fused : dict or None
-        Label → probability of voice and words together.
+        Label → probability of voice and words together; the voice's alone when the
+        words carry no evidence (:attr:`words_read`).
     """
 
     transcript: Transcript
@@ -70,6 +71,13 @@ class WordsResult:
     text_emotion: TextEmotion | None = None
     voice: RecognizeResult | None = None
     fused: dict[str, float] | None = None
+
+    @property
+    def words_read(self) -> bool:
+        """Whether the words gave evidence: the transformer read them, or the lexicon found emotion words
+        (its answer without any is its prior, "neutral", not something it read)."""
+        found = self.text_emotion
+        return found is not None and not (found.source.startswith("lexicon") and not found.words)
 
     @property
     def duration(self) -> float:
@@ -130,5 +138,6 @@ def words(audio, request: WordsRequest | None = None, *, settings: Settings | No
     found = text_emotion(english)
     report(0.85, "Hearing the emotion of the voice")
     voice = RecognizeResult.of(recognizer_for(request.voice_model).recognize_samples(samples), seconds(samples))
-    fused = fuse(voice.probabilities, found.probabilities, text_weight=request.text_weight)
-    return WordsResult(transcript, english, found, voice, fused)
+    result = WordsResult(transcript, english, found, voice)
+    evidence = found.probabilities if result.words_read else {}  # no evidence: the voice alone
+    return replace(result, fused=fuse(voice.probabilities, evidence, text_weight=request.text_weight))
