@@ -23,12 +23,13 @@ from gradio.utils import get_upload_folder
 from asr import AUTO_LANGUAGE, DEFAULT_BACKEND, LANGUAGES, TEXT_WEIGHT, available_backends
 from asr import model_choices as asr_model_choices
 from ser.batch import columns as batch_columns
+from ser.batch import result_row as batch_result_row
 from ser.bundle import BundleError, check_bundle_name
 from ser.choice import ModelPolicy
 from ser.dimensions import CIRCUMPLEX, arousal_valence
 from ser.features import feature_set_choices
 from ser.plots import circumplex_chart, top_bars
-from ser.recognizer import UNCALIBRATED_SURE_THRESHOLD, get_recognizer
+from ser.recognizer import get_recognizer
 from pipelines.errors import USER_ERRORS
 from pipelines.recognize import RecognizeRequest, recognize
 from pipelines.revoice import revoice
@@ -240,11 +241,6 @@ def none_of_these(details: dict) -> str:
             f"model's not-sure threshold; {hears}.")
 
 
-def sure_threshold(model) -> float:
-    """The confidence below which ``model`` answers "not sure" (its bundle's, or the uncalibrated default)."""
-    return float(get_recognizer(model).bundle.info.get("sure_threshold", UNCALIBRATED_SURE_THRESHOLD))
-
-
 def model_line(model: str, policy: ModelPolicy) -> str:
     """One short line from the chosen bundle's record: what it was trained on and where it is weak."""
     try:
@@ -324,11 +320,8 @@ def recognize_files(files: list[str] | None, emotions: list[str], model: str, se
         except USER_ERRORS as error:
             row["error"] = getattr(error, "message", None) or str(error) or type(error).__name__
         else:
-            row.update(duration=round(result.duration, 3), emotion=result.emotion,
-                       confidence=round(result.confidence, 4), gender=result.gender,
-                       gender_confidence=None if result.gender_confidence is None
-                       else round(result.gender_confidence, 4))
-            row.update({f"p_{label}": round(p, 4) for label, p in result.probabilities.items()})
+            row.update({key: round(value, 4) if isinstance(value, float) else value
+                        for key, value in batch_result_row(result).items()}, duration=result.duration)
         rows.append([row[column] for column in header])
     report(1.0, "done")
     failed = [(row[0], row[-1]) for row in rows if row[-1]]
@@ -812,7 +805,7 @@ def timeline_tab(settings: Settings) -> None:
                      + (f"<br>{s.text}" if s.text else "") for s in timeline.segments]
         chart = segment_strip([s.start for s in timeline.segments], [s.end for s in timeline.segments],
                               [s.emotion for s in timeline.segments], [s.confidence for s in timeline.segments],
-                              hovertext, threshold=sure_threshold(policy.choose(model)))
+                              hovertext, threshold=get_recognizer(policy.choose(model)).sure_threshold)
         folder = result_folder()
         stem = Path(path).stem
         files = []

@@ -71,10 +71,15 @@ def recognize_file(path: str | Path, recognizer, emotions: Sequence[str] | None 
     except (AudioError, ValueError, OSError) as error:
         row["error"] = str(error) or type(error).__name__
         return row
-    row.update(emotion=result.emotion, confidence=result.confidence, gender=result.gender,
-               gender_confidence=result.gender_confidence)
-    row.update({f"p_{label}": p for label, p in result.probabilities.items()})
-    return row
+    return row | result_row(result)
+
+
+def result_row(result) -> dict:
+    """The columns of one recognition (a ``Recognition`` or ``RecognizeResult``): emotion, confidence,
+    gender and ``p_<label>`` per emotion — one row shape for ``python -m ser batch`` and the UI's."""
+    return {"emotion": result.emotion, "confidence": result.confidence, "gender": result.gender,
+            "gender_confidence": result.gender_confidence,
+            **{f"p_{label}": p for label, p in result.probabilities.items()}}
 
 
 def read_results(out: str | Path) -> pd.DataFrame | None:

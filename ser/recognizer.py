@@ -181,6 +181,11 @@ class EmotionRecognizer:
         return self.recognize_samples(load_audio(audio, sample_rate, max_duration=max_duration), emotions,
                                       check_speech=check_speech)
 
+    @property
+    def sure_threshold(self) -> float:
+        """The confidence below which the answer is "not sure" (the bundle's, or the uncalibrated default)."""
+        return float(self.bundle.info.get("sure_threshold", UNCALIBRATED_SURE_THRESHOLD))
+
     def recognize_samples(self, samples: np.ndarray, emotions: Sequence[str] | None = None, *,
                           check_speech: bool = True) -> Recognition:
         """Emotion and gender of decoded audio: mono float32 samples (n,) at 16 kHz, already checked.
@@ -223,8 +228,7 @@ class EmotionRecognizer:
         if gender_proba is not None:
             g = int(np.argmax(gender_proba))
             gender, gender_conf = str(self.bundle.gender_model.classes_[g]), float(gender_proba[g])
-        threshold = self.bundle.info.get("sure_threshold", UNCALIBRATED_SURE_THRESHOLD)
-        sure, answer = sure_label(labels[best], float(proba[0, best]), threshold)
+        sure, answer = sure_label(labels[best], float(proba[0, best]), self.sure_threshold)
         return Recognition(
             emotion=labels[best], confidence=float(proba[0, best]), gender=gender,
             gender_confidence=gender_conf,
