@@ -1,0 +1,77 @@
+"""Time alignment of two takes of the same text (issue 15: learned emotion conversion).
+
+Both takes are analysed with WORLD (:func:`tts.prosody.analyze`), their
+envelopes coded as mel-cepstra (``pyworld.code_spectral_envelope``) and
+aligned by dynamic time warping on the cepstra without the energy term
+(c1…), so a louder or softer take aligns by what is said, not how loud.
+From the path come what the conversion learns: which frame of the emotional
+take answers each neutral frame, and the local speaking-rate ratio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .prosody import WorldFeatures, _pyworld, analyze
+
+#: Mel-cepstral coefficients kept per frame (c0 … c39).
+CEPSTRA = 40
+
+
+@dataclass
+class Take:
+    """One analysed take: WORLD features and their mel-cepstra (frames × :data:`CEPSTRA`)."""
+
+    world: WorldFeatures
+    cepstra: np.ndarray
+
+    @property
+    def frames(self) -> int:
+        return self.cepstra.shape[0]
+
+
+def analyse_take(samples: np.ndarray, sample_rate: int) -> Take:
+    """WORLD analysis of ``samples`` plus the mel-cepstra the alignment compares."""
+    world = analyze(samples, sample_rate)
+    cepstra = _pyworld().code_spectral_envelope(world.envelope, sample_rate, CEPSTRA)
+    return Take(world, cepstra)
+
+
+def dtw_path(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The DTW path between two cepstra sequences as ``(k, 2)`` frame pairs (source, target), in order.
+
+    Euclidean distance on c1 onwards; steps (1,1), (1,0), (0,1).
+    """
+    import librosa
+
+    if source.shape[0] == 0 or target.shape[0] == 0:
+        raise ValueError("Both takes need at least one frame to be aligned.")
+    _, path = librosa.sequence.dtw(X=source[:, 1:].T, Y=target[:, 1:].T, metric="euclidean")
+    return np.ascontiguousarray(path[::-1])
+
+
+def aligned_targets(path: np.ndarray, frames: int) -> np.ndarray:
+    """For each source frame, the mean target frame the path matches it with (float)."""
+    sums = np.bincount(path[:, 0], weights=path[:, 1], minlength=frames)
+    counts = np.bincount(path[:, 0], minlength=frames)
+    return sums / np.maximum(counts, 1)
+
+
+def local_rate(path: np.ndarray, frames: int, *, smooth: int = 11) -> np.ndarray:
+    """Target frames per source frame along the path (>1: the target is slower there), smoothed.
+
+    The path's count of target frames per source frame, spread evenly where
+    several source frames share one target frame, then a moving average of
+    ``smooth`` frames (55 ms at 5 ms frames).  Sums to about the target's length.
+    """
+    share = np.zeros(frames)
+    for target in np.unique(path[:, 1]):
+        sources = path[path[:, 1] == target, 0]
+        share[sources] += 1.0 / sources.size
+    if smooth > 1:
+        kernel = np.ones(smooth) / smooth
+        padded = np.pad(share, smooth // 2, mode="edge")
+        share = np.convolve(padded, kernel, mode="valid")[:frames]
+    return share
