@@ -24,7 +24,7 @@ import numpy as np
 from asr import LANGUAGES, transcribe
 from ser.audio import SAMPLE_RATE
 from ser.hub import hub_offline
-from tts.revoice import convert_emotion
+from tts.revoice import CONVERSIONS, DEFAULT_CONVERSION, convert_emotion
 from tts.synthesis import DEFAULT_INTENSITY, canonical_emotion, check_budget, synthesize, write_wav
 from tts.voices import resolve_voice, voice_for_gender, voice_for_language
 
@@ -119,6 +119,7 @@ def revoice(
     recognizer=None,
     progress: Callable[[float, str], None] | None = None,
     settings: Settings | None = None,
+    method: str = DEFAULT_CONVERSION,
 ) -> Revoice:
     """Recognise, transcribe and re-voice a recording.
 
@@ -153,6 +154,9 @@ def revoice(
         sentence.
     settings : Settings, optional
         Limits (``max_duration_s``) and ``offline``; from the environment by default.
+    method : str
+        How ``keep_voice`` converts: a name of :data:`tts.revoice.CONVERSIONS`
+        (``"rules"`` or ``"learned"``).
 
     Returns
     -------
@@ -170,6 +174,8 @@ def revoice(
         transcript's language.
     """
     settings = settings or Settings()
+    if method not in CONVERSIONS:
+        raise ValueError(f"Unknown conversion method {method!r}; choose one of {', '.join(CONVERSIONS)}.")
     report = progress or (lambda fraction, message: None)
     last = "convert" if keep_voice else "synthesize"
 
@@ -208,7 +214,8 @@ def revoice(
     start = time.perf_counter()
     if keep_voice:
         stage(last, f"giving the recording {target} prosody", 0.45, 1.0)
-        audio = convert_emotion(samples, target, intensity, source_emotion=canonical_emotion(recognized.emotion))
+        audio = convert_emotion(samples, target, intensity, source_emotion=canonical_emotion(recognized.emotion),
+                                method=method)
         rate, voice_name = SAMPLE_RATE, OWN_VOICE
     else:
         if not text:

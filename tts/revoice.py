@@ -6,12 +6,38 @@ The whole flow (recognise, transcribe, say again) crosses packages and is
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from .prosody import emotion_rule, render, set_level, speech_level
 from .synthesis import DEFAULT_INTENSITY, canonical_emotion
+
+
+def convert_by_rules(samples, emotion, intensity, source_emotion, sample_rate, seed) -> np.ndarray:
+    """The literature's prosody rules (:mod:`tts.prosody`), the first method and the baseline."""
+    rule = emotion_rule(emotion, intensity).relative_to(emotion_rule(source_emotion, intensity))
+    out = render(samples, sample_rate, rule, time_stretch=rule.duration, seed=seed)
+    return set_level(out, sample_rate, speech_level(samples, sample_rate) + rule.energy)
+
+
+def convert_learned(samples, emotion, intensity, source_emotion, sample_rate, seed) -> np.ndarray:
+    """The conversion learned from parallel takes (:mod:`tts.learned`, the committed model)."""
+    return _learned_model().convert(samples, sample_rate, emotion, intensity, source=source_emotion)
+
+
+@lru_cache(maxsize=1)
+def _learned_model():
+    from .learned import LearnedConversion
+
+    return LearnedConversion.load()
+
+
+#: Conversion methods by name: a new one is a function with :func:`convert_by_rules`' arguments
+#: and one line here.
+CONVERSIONS = {"rules": convert_by_rules, "learned": convert_learned}
+DEFAULT_CONVERSION = "rules"
 
 
 def convert_emotion(
@@ -22,6 +48,7 @@ def convert_emotion(
     source_emotion: str = "neutral",
     sample_rate: int = 16_000,
     seed: int = 0,
+    method: str = DEFAULT_CONVERSION,
 ) -> np.ndarray:
     """Give a recording the prosody of ``emotion``, keeping its voice and words.
 
@@ -41,6 +68,9 @@ def convert_emotion(
         Rate of ``samples``; the output has the same rate.
     seed : int
         Seed of the random parts of the transform.
+    method : str
+        A name of :data:`CONVERSIONS`: ``"rules"`` (the literature's prosody
+        rules) or ``"learned"`` (learned from parallel emotional takes).
 
     Returns
     -------
@@ -51,12 +81,11 @@ def convert_emotion(
     --------
     >>> sad = convert_emotion(load_audio("me.wav"), "sad")  # doctest: +SKIP
     """
+    if method not in CONVERSIONS:
+        raise ValueError(f"Unknown conversion method {method!r}; choose one of {', '.join(CONVERSIONS)}.")
     intensity = float(np.clip(intensity, 0.0, 1.0))
-    rule = emotion_rule(canonical_emotion(emotion), intensity).relative_to(
-        emotion_rule(canonical_emotion(source_emotion), intensity)
-    )
-    out = render(samples, sample_rate, rule, time_stretch=rule.duration, seed=seed)
-    return set_level(out, sample_rate, speech_level(samples, sample_rate) + rule.energy)
+    return CONVERSIONS[method](samples, canonical_emotion(emotion), intensity, canonical_emotion(source_emotion),
+                               sample_rate, seed)
 
 
 def next_output_path(folder: str | Path = "output") -> Path:

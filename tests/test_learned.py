@@ -1,0 +1,77 @@
+"""Learned emotion conversion (tts.learned): the committed model loads safely and moves speech its way."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from tts.learned import DEFAULT_PATH, HELD_OUT, LearnedConversion
+from tts.prosody import analyze, speech_level
+
+from conftest import corpus_dir
+
+
+@pytest.fixture(scope="module")
+def model():
+    return LearnedConversion.load()
+
+
+def test_the_committed_model_was_trained_without_the_held_out_speakers(model):
+    assert set(model.info["held_out_speakers"]) == set(HELD_OUT)
+    assert {"happy", "sad", "angry", "fearful", "disgust", "surprised"} <= set(model.mappings)
+    # Acted anger is higher and louder than the same speaker's neutral take in all three corpora.
+    assert model.mappings["angry"].f0_shift > 3 and model.mappings["angry"].level > 2
+
+
+def test_a_held_out_speaker_converted_to_angry_follows_the_learned_change(model):
+    import soundfile
+
+    path = corpus_dir("ravdess") / "Actor_01" / "03-01-01-01-01-01-01.flac"
+    samples, rate = soundfile.read(path, dtype="float32")
+    angry = model.convert(samples, rate, "angry", 1.0)
+    half = model.convert(samples, rate, "angry", 0.5)
+    assert np.array_equal(model.convert(samples, rate, "neutral", 1.0), samples.astype(np.float32))
+
+    def median_st(x):
+        f0 = analyze(x, rate).f0
+        return 12 * np.log2(np.median(f0[f0 > 0]))
+
+    learned = model.mappings["angry"]
+    full_shift = median_st(angry) - median_st(samples)
+    assert abs(full_shift - learned.f0_shift) < 2.0  # within 2 st of what it learned
+    assert 0.25 * learned.f0_shift < median_st(half) - median_st(samples) < 0.75 * learned.f0_shift
+    assert abs(speech_level(angry, rate) - speech_level(samples, rate) - learned.level) < 1.0
+
+
+def test_unknown_emotions_and_damaged_files_are_refused(model, tmp_path):
+    with pytest.raises(ValueError, match="knows"):
+        model.convert(np.zeros(1600, np.float32), 16000, "bored-to-tears")
+    folder = tmp_path / "conversion"
+    shutil.copytree(DEFAULT_PATH, folder)
+    meta = json.loads((folder / "conversion.json").read_text())
+    meta["emotions"]["angry"].pop("level")
+    (folder / "conversion.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="'angry' entry is incomplete"):
+        LearnedConversion.load(folder)
+    (folder / "conversion.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(ValueError, match="No usable learned conversion"):
+        LearnedConversion.load(folder)
+
+
+def test_save_and_load_round_trip(model, tmp_path):
+    again = LearnedConversion.load(model.save(tmp_path / "copy"))
+    for emotion, m in model.mappings.items():
+        assert np.allclose(again.mappings[emotion].scale_gain, m.scale_gain, atol=1e-6)
+        assert again.mappings[emotion].f0_shift == pytest.approx(m.f0_shift, abs=1e-4)
+
+
+def test_keep_my_voice_can_use_the_learned_conversion():
+    from tts import convert_emotion
+
+    t = np.arange(16000) / 16000
+    tone = (0.1 * np.sin(2 * np.pi * 150 * t) * (1 + 0.3 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    learned = convert_emotion(tone, "sad", 1.0, method="learned")
+    assert learned.dtype == np.float32 and learned.size > 8000 and np.isfinite(learned).all()
+    with pytest.raises(ValueError, match="Unknown conversion method"):
+        convert_emotion(tone, "sad", method="neural-magic")

@@ -1,0 +1,307 @@
+"""Emotion conversion learned from parallel takes (issue 15, first version: per-emotion statistics).
+
+For every (neutral, emotional) pair of :func:`tts.parallel.parallel_pairs`,
+both takes are analysed with WORLD and aligned (:mod:`tts.alignment`), and
+the conversion learns, per target emotion, averaged over pairs:
+
+* **F0 level** — the emotional take's mean voiced log-F0 against the neutral
+  take's, in semitones;
+* **F0 contour shape** — per wavelet scale (:mod:`tts.cwt`), the log ratio of
+  the emotional to the neutral contour's standard deviation (speaker-normalised:
+  both contours in units of the neutral take's log-F0 spread), so that an
+  emotion that moves more at syllable scale than at phrase scale is rendered so;
+* **local speaking rate** — target frames per neutral frame along the DTW path,
+  separately for voiced and unvoiced frames;
+* **level** — active-speech level change in dB;
+* **spectral envelope** — the mean change of the aligned mel-cepstra (c1…,
+  loudness apart), separately for voiced and unvoiced frames: voice quality
+  and tilt.
+
+:meth:`LearnedConversion.convert` applies them to any speech, scaled by an
+intensity from 0 (unchanged) to 1 (the full learned change) — log ratios and
+shifts are multiplied by the intensity, so it interpolates between neutral
+and the full conversion.  The model is a JSON file and a safetensors file: no
+code runs on load.
+
+    python -m tts.learned --out assets/conversion        # train on ../shared/datasets
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ser.errors import Unavailable
+
+from .alignment import CEPSTRA, aligned_targets, analyse_take, dtw_path, local_rate
+from .cwt import SCALES, decompose, interpolate_log_f0, normalised_reconstruction
+from .prosody import WorldFeatures, _pyworld, analyze, set_level, speech_level, synthesize_world
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+#: Speakers never trained on, so the benchmark scores conversion on voices the model has not heard:
+#: RAVDESS actors 01-04 (two men, two women), EMO-DB speakers 03 (man) and 08 (woman), ASED 01-05.
+HELD_OUT = (tuple(f"ravdess-{i:02d}" for i in range(1, 5)) + ("emodb-03", "emodb-08")
+            + tuple(f"ased-{i:02d}" for i in range(1, 6)))
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "assets" / "conversion"
+MAX_RATE_LOG = np.log(2.0)  # local-rate ratios are kept within 0.5-2x
+
+
+class ConversionError(Unavailable, ValueError):
+    """The learned conversion's files are missing, damaged or of another format."""
+
+
+@dataclass
+class EmotionMapping:
+    """What the conversion learned for one target emotion (all relative to neutral)."""
+
+    f0_shift: float  # semitones
+    scale_gain: np.ndarray  # (SCALES,) log std ratio per wavelet scale
+    rate_voiced: float  # log ratio of target to source frames
+    rate_unvoiced: float
+    level: float  # dB
+    cepstra_voiced: np.ndarray  # (CEPSTRA,) mean change, c0 = 0
+    cepstra_unvoiced: np.ndarray
+    pairs: int = 0
+
+
+@dataclass
+class LearnedConversion:
+    """Per-emotion mappings (:class:`EmotionMapping`) and where they came from."""
+
+    mappings: dict[str, EmotionMapping]
+    info: dict = field(default_factory=dict)
+
+    @property
+    def emotions(self) -> tuple[str, ...]:
+        return ("neutral", *sorted(self.mappings))
+
+    # -- applying -------------------------------------------------------------------------
+
+    def mapping(self, emotion: str, source: str = "neutral") -> EmotionMapping:
+        """The change from ``source`` to ``emotion``: every learned quantity is a shift or a log
+        ratio against neutral, so the change between two emotions is their difference.
+
+        Raises
+        ------
+        ValueError
+            The model has no mapping for one of them.
+        """
+        for name in (emotion, source):
+            if name != "neutral" and name not in self.mappings:
+                raise ValueError(f"The learned conversion knows {', '.join(self.emotions)}; not {name!r}.")
+        zero = EmotionMapping(0.0, np.zeros(SCALES), 0.0, 0.0, 0.0, np.zeros(CEPSTRA), np.zeros(CEPSTRA))
+        to, frm = self.mappings.get(emotion, zero), self.mappings.get(source, zero)
+        return EmotionMapping(to.f0_shift - frm.f0_shift, to.scale_gain - frm.scale_gain,
+                              to.rate_voiced - frm.rate_voiced, to.rate_unvoiced - frm.rate_unvoiced,
+                              to.level - frm.level, to.cepstra_voiced - frm.cepstra_voiced,
+                              to.cepstra_unvoiced - frm.cepstra_unvoiced, to.pairs)
+
+    def convert(self, samples: np.ndarray, sample_rate: int, emotion: str, intensity: float = 1.0,
+                *, source: str = "neutral") -> np.ndarray:
+        """``samples`` (showing ``source``) said in ``emotion`` at ``intensity`` (0-1); float32 at ``sample_rate``.
+
+        Raises
+        ------
+        ValueError
+            The model has no mapping for ``emotion`` or ``source``.
+        """
+        m = self.mapping(emotion, source)
+        if emotion == source or intensity <= 0:
+            return np.asarray(samples, dtype=np.float32)
+        a = float(min(intensity, 1.0))
+        world = analyze(samples, sample_rate)
+        f0 = _map_f0(world.f0, m, a)
+        voiced = world.f0 > 0
+        delta = np.where(voiced[:, None], m.cepstra_voiced, m.cepstra_unvoiced) * a
+        fft_size = (world.envelope.shape[1] - 1) * 2
+        envelope = world.envelope * _pyworld().decode_spectral_envelope(
+            np.ascontiguousarray(delta), sample_rate, fft_size)
+        index = _time_map(voiced, m.rate_voiced * a, m.rate_unvoiced * a)
+        out = synthesize_world(WorldFeatures(np.ascontiguousarray(f0[index]), np.ascontiguousarray(envelope[index]),
+                                             np.ascontiguousarray(world.aperiodicity[index]), sample_rate))
+        return set_level(out, sample_rate, speech_level(samples, sample_rate) + m.level * a)
+
+    # -- storage ----------------------------------------------------------------------------
+
+    def save(self, folder: str | Path) -> Path:
+        """Write ``conversion.json`` and ``conversion.safetensors`` into ``folder``."""
+        from safetensors.numpy import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays, scalars = {}, {}
+        for emotion, m in sorted(self.mappings.items()):
+            arrays[f"{emotion}.scale_gain"] = m.scale_gain.astype(np.float32)
+            arrays[f"{emotion}.cepstra_voiced"] = m.cepstra_voiced.astype(np.float32)
+            arrays[f"{emotion}.cepstra_unvoiced"] = m.cepstra_unvoiced.astype(np.float32)
+            scalars[emotion] = {"f0_shift": round(m.f0_shift, 4), "rate_voiced": round(m.rate_voiced, 4),
+                                "rate_unvoiced": round(m.rate_unvoiced, 4), "level": round(m.level, 3),
+                                "pairs": m.pairs}
+        save_file(arrays, str(folder / "conversion.safetensors"))
+        meta = {"format_version": FORMAT_VERSION, "scales": SCALES, "cepstra": CEPSTRA,
+                "emotions": scalars, "info": self.info}
+        (folder / "conversion.json").write_text(json.dumps(meta, indent=1) + "\n")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path = DEFAULT_PATH) -> "LearnedConversion":
+        """Read a saved conversion; every array is checked for its name, shape and finiteness.
+
+        Raises
+        ------
+        ConversionError
+            Missing, damaged or inconsistent files (the message says which).
+        """
+        from safetensors.numpy import load_file
+
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / "conversion.json").read_text())
+            arrays = load_file(str(folder / "conversion.safetensors"))
+        except Exception as error:  # the parsers' own errors (SafetensorError, JSONDecodeError, OSError)
+            raise ConversionError(f"No usable learned conversion in {folder}: {str(error)[:200]}") from None
+        if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+            raise ConversionError(f"{folder / 'conversion.json'} is not format {FORMAT_VERSION}.")
+        mappings = {}
+        for emotion, values in dict(meta.get("emotions", {})).items():
+            try:
+                vectors = {key: np.asarray(arrays[f"{emotion}.{key}"], dtype=np.float64)
+                           for key in ("scale_gain", "cepstra_voiced", "cepstra_unvoiced")}
+                numbers = {key: float(values[key]) for key in ("f0_shift", "rate_voiced", "rate_unvoiced", "level")}
+            except (KeyError, TypeError, ValueError):
+                raise ConversionError(f"The learned conversion's {emotion!r} entry is incomplete.") from None
+            shapes = (vectors["scale_gain"].shape, vectors["cepstra_voiced"].shape, vectors["cepstra_unvoiced"].shape)
+            if shapes != ((SCALES,), (CEPSTRA,), (CEPSTRA,)) or not all(
+                    np.isfinite(v).all() for v in vectors.values()) or not np.isfinite(list(numbers.values())).all():
+                raise ConversionError(f"The learned conversion's {emotion!r} arrays have the wrong shape or values.")
+            mappings[str(emotion)] = EmotionMapping(**numbers, **vectors, pairs=int(values.get("pairs", 0)))
+        return cls(mappings, dict(meta.get("info", {})))
+
+
+def _map_f0(f0: np.ndarray, m: EmotionMapping, a: float) -> np.ndarray:
+    voiced = f0 > 0
+    if voiced.sum() < 2:
+        return f0.copy()
+    log_f0, _ = interpolate_log_f0(f0)
+    mean, spread = log_f0[voiced].mean(), max(log_f0[voiced].std(), 1e-3)
+    z = (log_f0 - mean) / spread
+    coefficients = decompose(z) * np.exp(a * m.scale_gain)[:, None]
+    shaped = normalised_reconstruction(coefficients, z)
+    out = np.exp(mean + spread * shaped + a * m.f0_shift * np.log(2) / 12)
+    return np.where(voiced, out, 0.0)
+
+
+def _time_map(voiced: np.ndarray, rate_voiced: float, rate_unvoiced: float) -> np.ndarray:
+    """Source frame index of each output frame, with voiced and unvoiced frames stretched apart."""
+    weights = np.exp(np.clip(np.where(voiced, rate_voiced, rate_unvoiced), -MAX_RATE_LOG, MAX_RATE_LOG))
+    if weights.size > 11:  # 55 ms moving average: no abrupt tempo steps
+        weights = np.convolve(np.pad(weights, 5, mode="edge"), np.ones(11) / 11, mode="valid")
+    ends = np.cumsum(weights)
+    count = max(1, int(round(ends[-1])))
+    return np.minimum(np.searchsorted(ends, np.arange(count) + 0.5), voiced.size - 1)
+
+
+# -- learning ---------------------------------------------------------------------------------
+
+def pair_statistics(neutral: np.ndarray, emotional: np.ndarray, sample_rate: int) -> dict | None:
+    """What one pair says about its emotion (None when either take has too little voicing)."""
+    source, target = analyse_take(neutral, sample_rate), analyse_take(emotional, sample_rate)
+    v_n, v_e = source.world.f0 > 0, target.world.f0 > 0
+    if v_n.sum() < 20 or v_e.sum() < 20:
+        return None
+    lf0_n, _ = interpolate_log_f0(source.world.f0)
+    lf0_e, _ = interpolate_log_f0(target.world.f0)
+    mean, spread = lf0_n[v_n].mean(), max(lf0_n[v_n].std(), 1e-3)
+    w_n, w_e = decompose((lf0_n - mean) / spread), decompose((lf0_e - lf0_e[v_e].mean()) / spread)
+    scale_gain = np.log(w_e[:, v_e].std(axis=1) + 1e-6) - np.log(w_n[:, v_n].std(axis=1) + 1e-6)
+    path = dtw_path(source.cepstra, target.cepstra)
+    rate = local_rate(path, source.frames)
+    matched = np.round(aligned_targets(path, source.frames)).astype(int)
+    change = target.cepstra[matched] - source.cepstra
+    change[:, 0] = 0.0  # loudness is the level's job
+    return {
+        "f0_shift": float(12 * (lf0_e[v_e].mean() - mean) / np.log(2)),
+        "scale_gain": scale_gain,
+        "rate_voiced": float(np.log(rate[v_n].mean())), "rate_unvoiced": float(np.log(max(rate[~v_n].mean(), 1e-3))),
+        "level": speech_level(emotional, sample_rate) - speech_level(neutral, sample_rate),
+        "cepstra_voiced": change[v_n].mean(axis=0), "cepstra_unvoiced": change[~v_n].mean(axis=0) if (~v_n).any()
+        else np.zeros(CEPSTRA),
+    }
+
+
+def learn(pairs, *, sample_rate: int = 16_000, progress=None) -> LearnedConversion:
+    """Average :func:`pair_statistics` over ``pairs`` (:class:`tts.parallel.Pair`) per emotion."""
+    from ser.audio import load_audio
+
+    collected: dict[str, list[dict]] = {}
+    for i, pair in enumerate(pairs):
+        stats = pair_statistics(load_audio(pair.neutral), load_audio(pair.emotional), sample_rate)
+        if stats is not None:
+            collected.setdefault(pair.emotion, []).append(stats)
+        if progress:
+            progress(i + 1, pair)
+    mappings = {}
+    for emotion, rows in collected.items():
+        average = {key: np.mean([r[key] for r in rows], axis=0) for key in rows[0]}
+        mappings[emotion] = EmotionMapping(
+            float(average["f0_shift"]), average["scale_gain"], float(average["rate_voiced"]),
+            float(average["rate_unvoiced"]), float(average["level"]), average["cepstra_voiced"],
+            average["cepstra_unvoiced"], pairs=len(rows))
+    return LearnedConversion(mappings)
+
+
+def training_pairs(datasets: Path, per_corpus_emotion: int | None, exclude=HELD_OUT) -> list:
+    """The parallel pairs of every corpus found under ``datasets``, held-out speakers left out.
+
+    With ``per_corpus_emotion``, at most that many pairs per corpus and emotion, spread evenly
+    over the sorted list (so over speakers), not the first ones.
+    """
+    from .parallel import PARALLEL_CORPORA, parallel_pairs
+
+    chosen = []
+    for corpus in PARALLEL_CORPORA:
+        if not (datasets / corpus).is_dir():
+            logger.warning("no %s under %s: trained without it", corpus, datasets)
+            continue
+        pairs = parallel_pairs(datasets / corpus, corpus, exclude=exclude)
+        for emotion in sorted({p.emotion for p in pairs}):
+            of_emotion = [p for p in pairs if p.emotion == emotion]
+            if per_corpus_emotion and len(of_emotion) > per_corpus_emotion:
+                step = len(of_emotion) / per_corpus_emotion
+                of_emotion = [of_emotion[int(i * step)] for i in range(per_corpus_emotion)]
+            chosen.extend(of_emotion)
+    return chosen
+
+
+def main(argv=None) -> None:
+    import os
+
+    parser = argparse.ArgumentParser(prog="python -m tts.learned", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", type=Path,
+                        default=Path(os.environ.get("SER_DATASETS", DEFAULT_PATH.parents[2] / "shared" / "datasets")))
+    parser.add_argument("--out", type=Path, default=DEFAULT_PATH)
+    parser.add_argument("--per-corpus-emotion", type=int, default=None,
+                        help="at most this many pairs per corpus and emotion (default: all)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    pairs = training_pairs(args.datasets, args.per_corpus_emotion)
+    model = learn(pairs, progress=lambda i, p: i % 50 == 0 and logger.info("%d of %d pairs", i, len(pairs)))
+    model.info = {"pairs": len(pairs), "held_out_speakers": list(HELD_OUT),
+                  "corpora": sorted({p.corpus for p in pairs}),
+                  "command": "python -m tts.learned" + (f" --per-corpus-emotion {args.per_corpus_emotion}"
+                                                        if args.per_corpus_emotion else "")}
+    model.save(args.out)
+    for emotion, m in sorted(model.mappings.items()):
+        print(f"{emotion:10s} pairs {m.pairs:4d}  F0 {m.f0_shift:+5.1f} st  voiced rate x{np.exp(m.rate_voiced):.2f}"
+              f"  unvoiced x{np.exp(m.rate_unvoiced):.2f}  level {m.level:+5.1f} dB")
+
+
+if __name__ == "__main__":
+    main()
