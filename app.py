@@ -37,6 +37,7 @@ from pipelines.settings import Settings
 from pipelines.words import WordsRequest, words
 from tts import DEFAULT_INTENSITY
 from tts import EMOTIONS as TTS_EMOTIONS
+from tts.conversion import DEFAULT_CONVERSION
 from tts.voices import voice_choices
 
 ROOT = Path(__file__).resolve().parent
@@ -53,6 +54,8 @@ UPLOAD_AGAIN = "Upload the file again."
 RESULT_PREFIX, RESULT_MAX_AGE_S = "studio-result-", 600
 LIVE_CHUNK_MAX_S = 10.0  # the browser streams a chunk a second
 NEW_VOICE, KEEP_VOICE = "New voice", "Keep my voice"
+# The Re-voice tab's conversion methods (tts.conversion.CONVERSIONS), as the user reads them.
+METHODS = {"Learned from emotional speech": "learned", "Prosody rules": "rules"}
 # Gradio queues: the long jobs (Timeline, Train, Re-voice, Transcribe of a long file) share one
 # concurrency limit, so they cannot take every core, and Recognize has its own: a short request
 # does not wait behind two long ones (each event had its own limit of --concurrency before).
@@ -74,6 +77,39 @@ def radar_chart(probabilities: dict[str, float], title: str = "") -> go.Figure:
         title=title or None, showlegend=False, height=380, margin=dict(l=40, r=40, t=40 if title else 20, b=20),
         polar=dict(radialaxis=dict(range=[0, max(values) * 1.05 or 1], ticksuffix="%")),
     )
+    return figure
+
+
+def revoice_radar(recognized, heard) -> go.Figure:
+    """The input's and the result's emotion probabilities on one polar chart (in %)."""
+    figure = go.Figure()
+    peak = 1.0
+    for name, result, colour in (("input", recognized, "#8d99ae"), ("result", heard, "#e4572e")):
+        if result is None:
+            continue
+        labels = list(result.probabilities)
+        values = [100 * result.probabilities[label] for label in labels]
+        peak = max(peak, *values)
+        figure.add_trace(go.Scatterpolar(r=values + values[:1], theta=labels + labels[:1], fill="toself",
+                                         name=name, line_color=colour, opacity=0.75,
+                                         hovertemplate=name + " %{theta}: %{r:.1f}%<extra></extra>"))
+    figure.update_layout(height=380, margin=dict(l=40, r=40, t=30, b=20), legend=dict(orientation="h"),
+                         title="Emotion heard in the input and in the result",
+                         polar=dict(radialaxis=dict(range=[0, peak * 1.05], ticksuffix="%")))
+    return figure
+
+
+def pitch_chart(contours: dict) -> go.Figure:
+    """Pitch (F0) over time of the input and the result; gaps where there is no voicing."""
+    figure = go.Figure()
+    for name, colour in (("input", "#8d99ae"), ("result", "#e4572e")):
+        if name in contours:
+            times, f0 = contours[name]
+            figure.add_trace(go.Scatter(x=times, y=f0, mode="lines", name=name, line=dict(color=colour, width=2),
+                                        connectgaps=False,
+                                        hovertemplate=name + " %{x:.2f} s: %{y:.0f} Hz<extra></extra>"))
+    figure.update_layout(height=300, margin=dict(l=50, r=20, t=30, b=40), title="Pitch contour",
+                         xaxis_title="seconds", yaxis_title="F0 (Hz)", legend=dict(orientation="h"))
     return figure
 
 
@@ -550,18 +586,18 @@ def transcribe_tab(settings: Settings) -> None:
         backend.change(asr_models, [backend], [model, model_note], api_name="asr_models")
 
 
-def revoice_clip(audio: str | None, emotion: str, intensity: float, voice: str, mode: str,
+def revoice_clip(audio: str | None, emotion: str, intensity: float, voice: str, mode: str, method: str,
                  settings: Settings, progress=gr.Progress()):
     audio = uploaded_file(audio)
     target, keep_voice = None if emotion == AS_RECOGNISED else emotion, mode == KEEP_VOICE
     try:
         result = revoice(audio, target, voice or None, intensity=intensity, keep_voice=keep_voice,
-                         progress=reporter(progress), settings=settings)
+                         progress=reporter(progress), settings=settings, method=METHODS.get(method, method))
     except USER_ERRORS as error:
         raise gr.Error(str(error)) from None
     path = str(result.write(result_folder() / f"revoiced-{result.emotion}.wav"))
-    return (radar_chart(result.recognized.probabilities), result.summary(), result.transcript,
-            audio, path, path)
+    return (revoice_radar(result.recognized, result.heard), result.summary(), result.transcript,
+            audio, path, path, pitch_chart(result.pitch_contours()))
 
 
 def revoice_tab(settings: Settings) -> None:
@@ -577,6 +613,10 @@ def revoice_tab(settings: Settings) -> None:
                 intensity = gr.Slider(0, 1, value=DEFAULT_INTENSITY, step=0.05, label="Intensity",
                                       info="0 neutral … 1 strong", elem_id="tts-intensity")
                 mode = gr.Radio([NEW_VOICE, KEEP_VOICE], value=NEW_VOICE, label="Mode", elem_id="tts-mode")
+                method = gr.Radio(list(METHODS), label="Conversion", elem_id="tts-method",
+                                  value=next(k for k, v in METHODS.items() if v == DEFAULT_CONVERSION),
+                                  info="learned: F0 contour, tempo, level and timbre changes learned from actors' "
+                                       "neutral and emotional takes; rules: the literature's prosody offsets")
                 voice = gr.Dropdown(voice_choices(), value="youngwoman", allow_custom_value=True,
                                     label="Voice (or a Piper voice name, e.g. en_US-amy-medium)",
                                     elem_id="tts-voice")
@@ -584,13 +624,14 @@ def revoice_tab(settings: Settings) -> None:
                 example_clips(audio)
             with gr.Column():
                 summary = gr.Markdown(label="Summary", elem_id="tts-summary")
-                chart = gr.Plot(label="Recognised emotion", elem_id="tts-radar")
+                chart = gr.Plot(label="Emotion heard in the input and in the result", elem_id="tts-radar")
+                pitch = gr.Plot(label="Pitch contour: input and result", elem_id="tts-pitch")
                 transcript = gr.Textbox(label="Transcript", interactive=False, elem_id="tts-transcript")
                 original = gr.Audio(label="Original", interactive=False, elem_id="tts-original")
                 result = gr.Audio(label="Result", interactive=False, elem_id="tts-result")
                 download = gr.File(label="Download the result", elem_id="tts-download")
-        button.click(partial(revoice_clip, settings=settings), [audio, emotion, intensity, voice, mode],
-                     [chart, summary, transcript, original, result, download], api_name="revoice",
+        button.click(partial(revoice_clip, settings=settings), [audio, emotion, intensity, voice, mode, method],
+                     [chart, summary, transcript, original, result, download, pitch], api_name="revoice",
                      concurrency_id=LONG)
         mode.change(lambda m: gr.update(visible=m == NEW_VOICE), [mode], [voice], api_name=False)
 

@@ -56,6 +56,7 @@ from pipelines.errors import Cancelled, http_error
 from pipelines.recognize import RecognizeRequest, RecognizeResult
 from pipelines.recognize import recognize as recognize_use_case
 from pipelines.revoice import revoice
+from tts.conversion import CONVERSIONS, DEFAULT_CONVERSION, check_method
 from pipelines.settings import Settings
 from pipelines.timeline import analyze_timeline
 from pipelines.words import WordsRequest
@@ -147,6 +148,8 @@ class SynthesisRequest(BaseModel):
     voice: str = Field("youngman", description=f"A preset ({', '.join(VOICES)}) or a Piper voice name.")
     speed: float = Field(1.0, ge=0.25, le=4)
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    method: str = Field(DEFAULT_CONVERSION, max_length=16,
+                        description=f"How the emotion is given: {' or '.join(CONVERSIONS)}.")
 
 
 class Workers:
@@ -501,10 +504,12 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         # The budget is checked before the request waits for a worker (synthesize checks it again).
         _translate_errors(check_budget, len(request.text) / CHARS_PER_SECOND, request.emotion, request.intensity,
                           request.speed, characters=len(request.text))
+        _translate_errors(check_method, request.method)
         speech = await long_jobs.run(synthesize, request.text, request.emotion, request.intensity, voice,
-                                   request.speed, seed=request.seed)
+                                   request.speed, seed=request.seed, method=request.method)
         return _wav(speech.audio, speech.sample_rate, {
-            "X-Emotion": speech.emotion, "X-Voice": speech.voice, "X-Engine": speech.engine})
+            "X-Emotion": speech.emotion, "X-Voice": speech.voice, "X-Engine": speech.engine,
+            "X-Method": request.method})
 
     @app.post(f"{API}/revoice", tags=["speech"], response_class=Response, responses={**WAV, **ERRORS})
     async def revoice_recording(
@@ -516,12 +521,16 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         keep_voice: bool = Form(False, description="Convert the recording itself instead of a new voice."),
         speed: float = Form(1.0, ge=0.25, le=4),
         language: str = Form("auto", max_length=8),
+        method: str = Form(DEFAULT_CONVERSION, max_length=16,
+                           description=f"How the emotion is given: {' or '.join(CONVERSIONS)}."),
     ):
         """Recognise, transcribe and say it again in another emotion and voice; answers a WAV file.
 
         Headers say what happened: ``X-Transcript`` (URL-encoded), ``X-Recognized-Emotion``,
-        ``X-Emotion`` and ``X-Voice``.  The work stops at its next stage when the client disconnects.
+        ``X-Emotion``, ``X-Voice``, ``X-Method`` and ``X-Heard-Emotion`` (what the recognizer hears
+        in the result).  The work stops at its next stage when the client disconnects.
         """
+        _translate_errors(check_method, method)
         voice = _check_voice(voice) if voice else None
         samples = await read_audio(file, long_jobs)
         if keep_voice:  # a new voice's text is checked by synthesize once it is transcribed
@@ -529,10 +538,12 @@ def create_app(settings: Settings | None = None, ui=None, warm: dict[str, str] |
         async with stop_when_gone(request) as stop:
             result = await long_jobs.run(revoice, samples, emotion or None, voice,
                                          intensity=intensity, keep_voice=keep_voice, speed=speed,
-                                         language=language, progress=stopping(stop), settings=settings)
+                                         language=language, progress=stopping(stop), settings=settings,
+                                         method=method)
         return _wav(result.audio, result.sample_rate, {
             "X-Transcript": quote(result.transcript), "X-Recognized-Emotion": result.recognized.emotion,
-            "X-Emotion": result.emotion, "X-Voice": result.voice})
+            "X-Emotion": result.emotion, "X-Voice": result.voice, "X-Method": result.method,
+            "X-Heard-Emotion": result.heard.emotion})
 
     @app.api_route(API + "/{path:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
     async def unknown(path: str):

@@ -45,6 +45,7 @@ from ser.audio import SAMPLE_RATE, load_audio, resample  # noqa: E402
 from ser.corpora import read_corpus  # noqa: E402
 from pipelines.revoice import default_recognizer, revoice  # noqa: E402
 from tts import DEFAULT_INTENSITY, SEED_VOICES, convert_emotion, synthesize  # noqa: E402
+from tts.conversion import CONVERSIONS, DEFAULT_CONVERSION  # noqa: E402
 from tts.prosody import measure  # noqa: E402
 
 TARGETS = ("neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised")
@@ -103,14 +104,14 @@ def score(kind: str, source: str, emotion: str, reference: str, audio, rate, sec
                seconds, audio.size / rate, prosody.f0_median, prosody.duration, prosody.level)
 
 
-def evaluate_synthesis(voices, sentences, intensity, recognizer) -> list[Row]:
+def evaluate_synthesis(voices, sentences, intensity, recognizer, method=DEFAULT_CONVERSION) -> list[Row]:
     rows = []
     synthesize("Warm up.", voice=voices[0])  # loads the Piper voice outside the timings
     for voice in voices:
         for emotion in TARGETS:
             for seed, sentence in enumerate(sentences):
                 start = time.perf_counter()
-                speech = synthesize(sentence, emotion, intensity, voice, seed=seed)
+                speech = synthesize(sentence, emotion, intensity, voice, seed=seed, method=method)
                 seconds = time.perf_counter() - start
                 rows.append(score("synthesis", voice, emotion, sentence, speech.audio, speech.sample_rate,
                                   seconds, recognizer))
@@ -140,14 +141,14 @@ def ravdess_neutral(datasets: Path, limit: int | None) -> list:
     return items[:limit] if limit else items
 
 
-def evaluate_conversion(clips, intensity, recognizer) -> list[Row]:
+def evaluate_conversion(clips, intensity, recognizer, method=DEFAULT_CONVERSION) -> list[Row]:
     rows = []
     for item in clips:
         samples = load_audio(item.path)
         reference = RAVDESS_TEXT[item.path.stem.split("-")[4]]
         for emotion in TARGETS:
             start = time.perf_counter()
-            converted = convert_emotion(samples, emotion, intensity)
+            converted = convert_emotion(samples, emotion, intensity, method=method)
             seconds = time.perf_counter() - start
             rows.append(score("conversion", item.speaker, emotion, reference, converted, SAMPLE_RATE,
                               seconds, recognizer))
@@ -155,18 +156,18 @@ def evaluate_conversion(clips, intensity, recognizer) -> list[Row]:
     return rows
 
 
-def pipeline_latency(runs: int = 5) -> dict:
+def pipeline_latency(runs: int = 5, method: str = DEFAULT_CONVERSION) -> dict:
     """Warm latency of revoice on a 4.0 s clip, new voice and keep-my-voice."""
     speech = synthesize(PIPELINE_TEXT, "neutral", voice="youngwoman")
     clip = resample(speech.audio, speech.sample_rate, SAMPLE_RATE)
     clip = np.pad(clip, (0, max(0, 4 * SAMPLE_RATE - clip.size)))[: 4 * SAMPLE_RATE]
     out = {}
     for mode, keep in (("new voice", False), ("keep my voice", True)):
-        revoice((SAMPLE_RATE, clip), "happy", "youngwoman", keep_voice=keep)  # warm-up: models load
+        revoice((SAMPLE_RATE, clip), "happy", "youngwoman", keep_voice=keep, method=method)  # warm-up: models load
         totals, stages = [], defaultdict(list)
         for _ in range(runs):
             start = time.perf_counter()
-            result = revoice((SAMPLE_RATE, clip), "happy", "youngwoman", keep_voice=keep)
+            result = revoice((SAMPLE_RATE, clip), "happy", "youngwoman", keep_voice=keep, method=method)
             totals.append(time.perf_counter() - start)
             for stage, seconds in result.timings.items():
                 stages[stage].append(seconds)
@@ -341,19 +342,24 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one sentence per set, 8 conversion clips")
     parser.add_argument("--intensity", type=float, default=DEFAULT_INTENSITY)
     parser.add_argument("--datasets", type=Path, default=DATASETS, help="folder holding ravdess/ (SER_DATASETS)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "tts.md")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="report (default: bench/results/tts.md; tts_learned.md with --method learned)")
+    parser.add_argument("--method", choices=list(CONVERSIONS), default=DEFAULT_CONVERSION,
+                        help="how synthesis and conversion give the emotion (tts.conversion)")
     args = parser.parse_args()
+    args.out = args.out or RESULTS / ("tts.md" if args.method == DEFAULT_CONVERSION else f"tts_{args.method}.md")
     start = time.perf_counter()
     recognizer = default_recognizer()
     sentences = tuple(group[0] for group in SENTENCE_SETS.values()) if args.quick else SENTENCES
-    synthesis = evaluate_synthesis(SEED_VOICES, sentences, args.intensity, recognizer)
+    synthesis = evaluate_synthesis(SEED_VOICES, sentences, args.intensity, recognizer, args.method)
     clips = ravdess_neutral(args.datasets, 8 if args.quick else None)
     if not clips:
         print(f"No RAVDESS under {args.datasets}: conversion is not evaluated.", file=sys.stderr)
-    conversion = evaluate_conversion(clips, args.intensity, recognizer)
-    latency = pipeline_latency()
+    conversion = evaluate_conversion(clips, args.intensity, recognizer, args.method)
+    latency = pipeline_latency(method=args.method)
     baseline = engine_baseline(sentences)
-    command = "python bench/tts_eval.py" + (" --quick" if args.quick else "")
+    command = "python bench/tts_eval.py" + (" --quick" if args.quick else "") + \
+        (f" --method {args.method}" if args.method != DEFAULT_CONVERSION else "")
     write_report(args.out, synthesis, conversion, latency, baseline, args.intensity, command,
                  time.perf_counter() - start)
     write_rows(args.out.with_suffix(".csv"), synthesis + conversion + baseline)

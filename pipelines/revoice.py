@@ -22,9 +22,10 @@ from typing import Any, Callable
 import numpy as np
 
 from asr import LANGUAGES, transcribe
-from ser.audio import SAMPLE_RATE
+from ser.audio import SAMPLE_RATE, resample
 from ser.hub import hub_offline
-from tts.revoice import CONVERSIONS, DEFAULT_CONVERSION, convert_emotion
+from tts.conversion import DEFAULT_CONVERSION, check_method
+from tts.revoice import convert_emotion
 from tts.synthesis import DEFAULT_INTENSITY, canonical_emotion, check_budget, synthesize, write_wav
 from tts.voices import resolve_voice, voice_for_gender, voice_for_language
 
@@ -60,6 +61,12 @@ class Revoice:
         Seconds spent per stage.
     note : str
         What was changed and why, e.g. another voice for the transcript's language.
+    heard : object or None
+        The same recognizer's result for the *output*: what emotion the result carries.
+    method : str
+        The conversion method (:data:`tts.conversion.CONVERSIONS`).
+    original : ndarray or None
+        The decoded input (16 kHz), for :meth:`pitch_contours`.
     """
 
     audio: np.ndarray
@@ -72,6 +79,9 @@ class Revoice:
     recognized: Any
     timings: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    heard: Any = None
+    method: str = DEFAULT_CONVERSION
+    original: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def keep_voice(self) -> bool:
@@ -79,9 +89,13 @@ class Revoice:
 
     def to_dict(self) -> dict:
         """Everything but the samples: what was heard, what was made, and the timings."""
-        heard = self.recognized.to_dict() if hasattr(self.recognized, "to_dict") else dict(vars(self.recognized))
+        def plain(result):
+            return result.to_dict() if hasattr(result, "to_dict") else dict(vars(result))
+
         return {"transcript": self.transcript, "language": self.language, "emotion": self.emotion,
-                "intensity": self.intensity, "voice": self.voice, "recognized": heard,
+                "intensity": self.intensity, "voice": self.voice, "method": self.method,
+                "recognized": plain(self.recognized),
+                "result_heard_as": plain(self.heard) if self.heard is not None else None,
                 "duration": round(self.audio.size / self.sample_rate, 3), "sample_rate": self.sample_rate,
                 "timings": self.timings, "note": self.note}
 
@@ -90,15 +104,34 @@ class Revoice:
         return write_wav(path, self.audio, self.sample_rate)
 
     def summary(self) -> str:
-        """One Markdown line for a UI: what was heard and what was made."""
+        """Markdown for a UI: what was heard, what was made, and what the result is heard as."""
         heard = self.recognized
         gender = f", {heard.gender} speaker" if getattr(heard, "gender", None) else ""
         made = "your own voice" if self.keep_voice else f"voice **{self.voice}**"
+        judged = ""
+        if self.heard is not None:
+            label = getattr(self.heard, "label", "") or self.heard.emotion
+            verdict = "as asked" if self.heard.emotion == self.emotion else f"not {self.emotion}"
+            judged = f"  \nThe recognizer hears the result as **{label}** ({verdict})."
         return (
             f"Recognised **{heard.emotion}** ({heard.confidence:.0%}){gender} → rendered **{self.emotion}**"
-            f" at intensity {self.intensity:g} in {made} ({self.audio.size / self.sample_rate:.1f} s of audio,"
-            f" made in {sum(self.timings.values()):.1f} s)." + (f"  \n{self.note}" if self.note else "")
+            f" at intensity {self.intensity:g} in {made} by the {self.method} method"
+            f" ({self.audio.size / self.sample_rate:.1f} s of audio, made in {sum(self.timings.values()):.1f} s)."
+            + judged + (f"  \n{self.note}" if self.note else "")
         )
+
+    def pitch_contours(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """``{"input": (seconds, Hz), "result": (seconds, Hz)}``: F0 every 10 ms, NaN where unvoiced."""
+        from tts.prosody import track_pitch
+
+        contours = {}
+        for name, samples, rate in (("input", self.original, SAMPLE_RATE), ("result", self.audio, self.sample_rate)):
+            if samples is None or samples.size < rate // 10:
+                continue
+            times = np.arange(0.0, samples.size / rate, 0.01)
+            f0 = track_pitch(samples, rate, times)
+            contours[name] = (times, np.where(f0 > 0, f0, np.nan))
+        return contours
 
 
 def default_recognizer():
@@ -155,7 +188,7 @@ def revoice(
     settings : Settings, optional
         Limits (``max_duration_s``) and ``offline``; from the environment by default.
     method : str
-        How ``keep_voice`` converts: a name of :data:`tts.revoice.CONVERSIONS`
+        How the emotion is given, in both modes: a name of :data:`tts.conversion.CONVERSIONS`
         (``"rules"`` or ``"learned"``).
 
     Returns
@@ -174,8 +207,7 @@ def revoice(
         transcript's language.
     """
     settings = settings or Settings()
-    if method not in CONVERSIONS:
-        raise ValueError(f"Unknown conversion method {method!r}; choose one of {', '.join(CONVERSIONS)}.")
+    check_method(method)
     report = progress or (lambda fraction, message: None)
     last = "convert" if keep_voice else "synthesize"
 
@@ -213,7 +245,7 @@ def revoice(
     note = ""
     start = time.perf_counter()
     if keep_voice:
-        stage(last, f"giving the recording {target} prosody", 0.45, 1.0)
+        stage(last, f"giving the recording {target} prosody", 0.45, 0.95)
         audio = convert_emotion(samples, target, intensity, source_emotion=canonical_emotion(recognized.emotion),
                                 method=method)
         rate, voice_name = SAMPLE_RATE, OWN_VOICE
@@ -228,9 +260,15 @@ def revoice(
         chosen, note = voice_for_language(chosen, spoken, language_name=LANGUAGES.get(spoken),
                                           online=bool(spoken) and spoken != "en"
                                           and not (settings.offline or hub_offline()))
-        sentences = stage(last, f"speaking in {target}", 0.45, 1.0)
-        speech = synthesize(text, target, intensity, chosen, speed, progress=sentences)
+        sentences = stage(last, f"speaking in {target}", 0.45, 0.95)
+        speech = synthesize(text, target, intensity, chosen, speed, progress=sentences, method=method)
         audio, rate, voice_name = speech.audio, speech.sample_rate, speech.voice
     timings["synthesize"] = time.perf_counter() - start
+    report(0.96, f"Stage {STAGES[last]} of 4: listening to the result")
+    start = time.perf_counter()
+    heard = (recognizer or default_recognizer()).recognize_samples(
+        resample(audio, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else audio, check_speech=False)
+    timings["judge"] = time.perf_counter() - start
     report(1.0, "Done")
-    return Revoice(audio, rate, text, transcript.language, target, intensity, voice_name, recognized, timings, note)
+    return Revoice(audio, rate, text, transcript.language, target, intensity, voice_name, recognized, timings, note,
+                   heard=heard, method=method, original=samples)

@@ -174,6 +174,19 @@ def test_revoice_answers_a_wav_with_what_it_heard(client, sentence):
     assert soundfile.info(io.BytesIO(response.content)).duration > 1
 
 
+def test_revoice_with_the_learned_conversion_says_what_the_result_is_heard_as(client, sentence):
+    response = client.post("/api/v1/revoice", files=sentence,
+                           data={"emotion": "angry", "keep_voice": "true", "method": "learned", "language": "en"})
+    assert response.status_code == 200, response.text
+    assert response.headers["x-method"] == "learned" and response.headers["x-voice"] == "own voice"
+    assert response.headers["x-heard-emotion"] in {"angry", "boredom", "calm", "disgust", "fearful", "happy",
+                                                   "neutral", "sad", "surprised"}
+    assert "Unknown conversion method" in error_of(
+        client.post("/api/v1/revoice", files=sentence, data={"method": "magic"}), 422)
+    assert "Unknown conversion method" in error_of(
+        client.post("/api/v1/synthesize", json={"text": "Hi there", "method": "magic"}), 422)
+
+
 def test_revoice_rejects_bad_input(client, sentence):
     assert "not a readable audio file" in error_of(client.post("/api/v1/revoice", files=NOT_AUDIO), 400)
     assert "Unknown emotion" in error_of(client.post("/api/v1/revoice", files=sentence, data={"emotion": "meh"}), 422)

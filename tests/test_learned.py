@@ -75,3 +75,37 @@ def test_keep_my_voice_can_use_the_learned_conversion():
     assert learned.dtype == np.float32 and learned.size > 8000 and np.isfinite(learned).all()
     with pytest.raises(ValueError, match="Unknown conversion method"):
         convert_emotion(tone, "sad", method="neural-magic")
+
+
+def test_a_new_voice_can_be_given_the_learned_emotion(model):
+    """Synthesis with method="learned": the engine speaks neutrally, the learned change follows."""
+    from tts import synthesize
+
+    def median_st(speech):
+        f0 = analyze(speech.audio, speech.sample_rate).f0
+        return 12 * np.log2(np.median(f0[f0 > 0]))
+
+    neutral = synthesize("Kids are talking by the door.", "neutral", voice="youngman", seed=0, method="learned")
+    angry = synthesize("Kids are talking by the door.", "angry", voice="youngman", seed=0, method="learned")
+    assert angry.emotion == "angry" and angry.sample_rate == neutral.sample_rate
+    # Piper's 22 kHz output: the 16 kHz mapping is read off at its frequencies, and the F0 follows it.
+    assert abs(median_st(angry) - median_st(neutral) - model.mappings["angry"].f0_shift) < 2.0
+    with pytest.raises(ValueError, match="Unknown conversion method"):
+        synthesize("Hello.", "sad", method="neural-magic")
+
+
+def test_revoice_reports_what_the_result_is_heard_as_and_both_pitch_contours():
+    from pipelines.revoice import revoice
+
+    clip = DEFAULT_PATH.parent / "examples" / "asr_en_happy.wav"
+    result = revoice(str(clip), "sad", keep_voice=True, language="en", method="learned")
+    assert result.method == "learned" and result.heard is not None
+    assert set(result.heard.probabilities) == set(result.recognized.probabilities)
+    assert "hears the result as" in result.summary() and "learned method" in result.summary()
+    contours = result.pitch_contours()
+    assert set(contours) == {"input", "result"}
+    for times, f0 in contours.values():
+        assert times.size == f0.size > 100 and np.nanmedian(f0) > 60
+    assert result.to_dict()["result_heard_as"]["emotion"] == result.heard.emotion
+    with pytest.raises(ValueError, match="Unknown conversion method"):
+        revoice(str(clip), "sad", keep_voice=True, method="neural-magic")

@@ -64,7 +64,7 @@ def test_every_rest_endpoint_uses_the_flag_not_the_environment(server, clips, en
 
 UI = {"/recognize": lambda audio: [audio, ["angry", "happy", "neutral", "sad"], "default"],
       "/transcribe": lambda audio: [audio, "faster-whisper", "auto", "en", 0.3],
-      "/revoice": lambda audio: [audio, "sad", 0.8, "youngwoman", "New voice"]}
+      "/revoice": lambda audio: [audio, "sad", 0.8, "youngwoman", "New voice", "Prosody rules"]}
 
 
 @pytest.mark.parametrize("api_name", list(UI))

@@ -63,7 +63,7 @@ class FakeRecognizer:
     def __init__(self, **kwargs):
         self.result = FakeRecognition(**kwargs)
 
-    def recognize_samples(self, samples, emotions=None):  # the pipelines hand over decoded samples
+    def recognize_samples(self, samples, emotions=None, check_speech=True):  # the pipelines hand over samples
         assert samples.dtype == np.float32 and samples.ndim == 1
         return self.result
 
@@ -337,7 +337,7 @@ def test_revoice_new_voice_follows_recognised_emotion_and_gender(recording):
     assert result.emotion == "sad" and result.voice == "youngwoman" and not result.keep_voice
     assert "talking by the door" in result.transcript.lower()
     assert result.sample_rate == 22_050 and result.recognized.emotion == "sad"
-    assert set(result.timings) == {"load", "recognize", "transcribe", "synthesize"}
+    assert set(result.timings) == {"load", "recognize", "transcribe", "synthesize", "judge"}
 
 
 def test_revoice_keep_my_voice_converts_the_recording(recording, tmp_path):

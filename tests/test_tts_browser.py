@@ -84,3 +84,18 @@ def test_revoice_tab_shows_named_stages_while_it_works(tab):
     stages = {int(m.group(1)) for text in seen for m in [re.search(r"Stage (\d) of 4", text)] if m}
     assert {3, 4} <= stages, seen  # transcribing and speaking last seconds; the first two can be quicker
     assert any(re.search(r"sentence \d of 2", text) for text in seen), seen
+
+
+def test_revoice_tab_learned_method_shows_pitch_contours_and_the_results_emotion(tab):
+    page = tab
+    page.locator("#tts-audio input[type=file]").set_input_files(str(CLIP))
+    page.get_by_label("Keep my voice").check()
+    page.get_by_label("Learned from emotional speech").check()
+    choose(page, "tts-emotion", "sad")
+    page.locator("#tts-run").click()
+    summary = wait_for_result(page)
+    assert "learned method" in summary and re.search(r"hears the result as\s+\S+", summary)
+    page.locator("#tts-pitch .js-plotly-plot").wait_for()
+    # Two lines (input and result) on the pitch chart, two filled traces on the radar.
+    assert page.locator("#tts-pitch .scatterlayer .trace").count() == 2
+    assert page.locator("#tts-radar .scatterlayer .trace, #tts-radar .trace.scatterpolar").count() >= 2

@@ -18,6 +18,7 @@ from pipelines.errors import run_command
 from pipelines.revoice import revoice
 from pipelines.settings import Settings
 
+from .conversion import CONVERSIONS, DEFAULT_CONVERSION
 from .hub import cached_voices
 from .revoice import next_output_path
 from .synthesis import DEFAULT_INTENSITY, EMOTIONS, synthesize
@@ -46,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--intensity", type=float, default=DEFAULT_INTENSITY, help="0 (neutral) to 1 (strong)")
         sub.add_argument("--speed", type=float, default=1.0, help="speaking-rate factor")
         sub.add_argument("--out", help="output WAV (default: output/N.wav, the next free N)")
+        sub.add_argument("--method", choices=list(CONVERSIONS), default=DEFAULT_CONVERSION,
+                         help="how the emotion is given: the prosody rules or the conversion learned from "
+                              "parallel emotional speech")
 
     sub = commands.add_parser("revoice", help="recognise, transcribe and re-voice a recording")
     sub.add_argument("input", help="audio file (wav, flac, mp3, ogg, webm, m4a …)")
@@ -78,18 +82,21 @@ def _revoice(args) -> int:
         speed=args.speed,
         language=args.language,
         settings=Settings.from_env(),
+        method=args.method,
     )
     path = result.write(args.out or next_output_path())
     recognized = result.recognized
     print(f"recognised: {recognized.emotion} ({recognized.confidence:.0%}), {recognized.gender}")
     print(f"transcript: {result.transcript}")
-    print(f"rendered:   {result.emotion} at intensity {result.intensity:g}, voice {result.voice}")
+    print(f"rendered:   {result.emotion} at intensity {result.intensity:g}, voice {result.voice}, "
+          f"{result.method} method")
+    print(f"heard as:   {getattr(result.heard, 'label', '') or result.heard.emotion}")
     print(path)
     return 0
 
 
 def _say(args) -> int:
-    speech = synthesize(args.text, args.emotion, args.intensity, args.voice, args.speed)
+    speech = synthesize(args.text, args.emotion, args.intensity, args.voice, args.speed, method=args.method)
     print(speech.write(args.out or next_output_path()))
     return 0
 

@@ -75,3 +75,26 @@ def local_rate(path: np.ndarray, frames: int, *, smooth: int = 11) -> np.ndarray
         padded = np.pad(share, smooth // 2, mode="edge")
         share = np.convolve(padded, kernel, mode="valid")[:frames]
     return share
+
+
+#: Mel-cepstral distortion uses c1 … c24, the customary range (c0 is loudness).
+MCD_ORDER = 24
+
+
+def distances(output: Take, reference: Take) -> dict[str, float]:
+    """How far ``output`` is from ``reference`` (another take of the same text), after DTW.
+
+    * ``f0_rmse`` — root-mean-square log-F0 difference in semitones, over the
+      path's frames voiced in both (NaN when fewer than 10 are);
+    * ``mcd`` — mel-cepstral distortion in dB over c1…c24,
+      ``10 / ln 10 · sqrt(2 Σ (c - c')²)``, mean over the path;
+    * ``duration`` — ``|ln(len(output) / len(reference))|``, 0 for equal length.
+    """
+    path = dtw_path(output.cepstra, reference.cepstra)
+    a, b = output.cepstra[path[:, 0], 1:MCD_ORDER + 1], reference.cepstra[path[:, 1], 1:MCD_ORDER + 1]
+    mcd = float(np.mean(10 / np.log(10) * np.sqrt(2 * ((a - b) ** 2).sum(axis=1))))
+    f0_a, f0_b = output.world.f0[path[:, 0]], reference.world.f0[path[:, 1]]
+    both = (f0_a > 0) & (f0_b > 0)
+    f0_rmse = (float(np.sqrt(np.mean((12 * np.log2(f0_a[both] / f0_b[both])) ** 2)))
+               if both.sum() >= 10 else float("nan"))
+    return {"f0_rmse": f0_rmse, "mcd": mcd, "duration": float(abs(np.log(output.frames / reference.frames)))}

@@ -2,9 +2,9 @@
 
 For every (neutral, emotional) pair of :func:`tts.parallel.parallel_pairs`,
 both takes are analysed with WORLD and aligned (:mod:`tts.alignment`), and
-the conversion learns, per target emotion, averaged over pairs:
+the conversion learns, per target emotion, the median over pairs of:
 
-* **F0 level** — the emotional take's mean voiced log-F0 against the neutral
+* **F0 level** — the emotional take's median voiced log-F0 against the neutral
   take's, in semitones;
 * **F0 contour shape** — per wavelet scale (:mod:`tts.cwt`), the log ratio of
   the emotional to the neutral contour's standard deviation (speaker-normalised:
@@ -50,6 +50,7 @@ FORMAT_VERSION = 1
 HELD_OUT = (tuple(f"ravdess-{i:02d}" for i in range(1, 5)) + ("emodb-03", "emodb-08")
             + tuple(f"ased-{i:02d}" for i in range(1, 6)))
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "assets" / "conversion"
+LEARNED_RATE = 16_000  # the rate the pairs are analysed at (ser.audio.SAMPLE_RATE)
 MAX_RATE_LOG = np.log(2.0)  # local-rate ratios are kept within 0.5-2x
 
 
@@ -119,10 +120,9 @@ class LearnedConversion:
         world = analyze(samples, sample_rate)
         f0 = _map_f0(world.f0, m, a)
         voiced = world.f0 > 0
-        delta = np.where(voiced[:, None], m.cepstra_voiced, m.cepstra_unvoiced) * a
-        fft_size = (world.envelope.shape[1] - 1) * 2
-        envelope = world.envelope * _pyworld().decode_spectral_envelope(
-            np.ascontiguousarray(delta), sample_rate, fft_size)
+        gain = _envelope_gain(np.stack([m.cepstra_voiced, m.cepstra_unvoiced]) * a, sample_rate,
+                              world.envelope.shape[1])
+        envelope = world.envelope * np.where(voiced[:, None], gain[0], gain[1])
         index = _time_map(voiced, m.rate_voiced * a, m.rate_unvoiced * a)
         out = synthesize_world(WorldFeatures(np.ascontiguousarray(f0[index]), np.ascontiguousarray(envelope[index]),
                                              np.ascontiguousarray(world.aperiodicity[index]), sample_rate))
@@ -185,6 +185,21 @@ class LearnedConversion:
         return cls(mappings, dict(meta.get("info", {})))
 
 
+def _envelope_gain(delta: np.ndarray, sample_rate: int, bins: int) -> np.ndarray:
+    """The power gain (frames × ``bins``) that a mel-cepstral change learned at 16 kHz means at ``sample_rate``.
+
+    Decoded on the 16 kHz axis it was learned on, then read off at this rate's
+    frequencies (above 8 kHz: the 8 kHz gain).
+    """
+    learned_bins = 513  # a 1024-point FFT at 16 kHz, as the training analysis
+    gain = _pyworld().decode_spectral_envelope(np.ascontiguousarray(delta), LEARNED_RATE, (learned_bins - 1) * 2)
+    if sample_rate == LEARNED_RATE and bins == learned_bins:
+        return gain
+    learned_axis = np.linspace(0, LEARNED_RATE / 2, learned_bins)
+    axis = np.linspace(0, sample_rate / 2, bins)
+    return np.stack([np.interp(axis, learned_axis, row) for row in gain])
+
+
 def _map_f0(f0: np.ndarray, m: EmotionMapping, a: float) -> np.ndarray:
     voiced = f0 > 0
     if voiced.sum() < 2:
@@ -192,8 +207,10 @@ def _map_f0(f0: np.ndarray, m: EmotionMapping, a: float) -> np.ndarray:
     log_f0, _ = interpolate_log_f0(f0)
     mean, spread = log_f0[voiced].mean(), max(log_f0[voiced].std(), 1e-3)
     z = (log_f0 - mean) / spread
-    coefficients = decompose(z) * np.exp(a * m.scale_gain)[:, None]
-    shaped = normalised_reconstruction(coefficients, z)
+    # Only the *change* of each scale is summed back and added to the contour, so a zero change
+    # gives the contour itself (the wavelets' sum is close to it, not equal).
+    change = decompose(z) * (np.exp(a * m.scale_gain) - 1)[:, None]
+    shaped = z + normalised_reconstruction(change, z)
     out = np.exp(mean + spread * shaped + a * m.f0_shift * np.log(2) / 12)
     return np.where(voiced, out, 0.0)
 
@@ -227,7 +244,8 @@ def pair_statistics(neutral: np.ndarray, emotional: np.ndarray, sample_rate: int
     change = target.cepstra[matched] - source.cepstra
     change[:, 0] = 0.0  # loudness is the level's job
     return {
-        "f0_shift": float(12 * (lf0_e[v_e].mean() - mean) / np.log(2)),
+        # medians: an octave error of the tracker in a few frames does not move them
+        "f0_shift": float(12 * (np.median(lf0_e[v_e]) - np.median(lf0_n[v_n])) / np.log(2)),
         "scale_gain": scale_gain,
         "rate_voiced": float(np.log(rate[v_n].mean())), "rate_unvoiced": float(np.log(max(rate[~v_n].mean(), 1e-3))),
         "level": speech_level(emotional, sample_rate) - speech_level(neutral, sample_rate),
@@ -236,25 +254,49 @@ def pair_statistics(neutral: np.ndarray, emotional: np.ndarray, sample_rate: int
     }
 
 
-def learn(pairs, *, sample_rate: int = 16_000, progress=None) -> LearnedConversion:
-    """Average :func:`pair_statistics` over ``pairs`` (:class:`tts.parallel.Pair`) per emotion."""
+def collect(pairs, *, sample_rate: int = 16_000, progress=None) -> dict[tuple[str, str], list[dict]]:
+    """:func:`pair_statistics` of every pair (:class:`tts.parallel.Pair`), by (emotion, corpus)."""
     from ser.audio import load_audio
 
-    collected: dict[str, list[dict]] = {}
+    collected: dict[tuple[str, str], list[dict]] = {}
     for i, pair in enumerate(pairs):
         stats = pair_statistics(load_audio(pair.neutral), load_audio(pair.emotional), sample_rate)
         if stats is not None:
-            collected.setdefault(pair.emotion, []).append(stats)
+            collected.setdefault((pair.emotion, pair.corpus), []).append(stats)
         if progress:
             progress(i + 1, pair)
+    return collected
+
+
+#: How the pairs' statistics become one mapping: ``"pooled"`` — the median over all pairs of an
+#: emotion; ``"corpus"`` — the median within each corpus, then the median over corpora, so that
+#: no one corpus (ASED has the most speakers) sets an emotion's change alone.
+BALANCES = ("corpus", "pooled")
+
+
+def aggregate(collected: dict[tuple[str, str], list[dict]], balance: str = "corpus") -> LearnedConversion:
+    """One :class:`EmotionMapping` per emotion from :func:`collect`'s statistics (see :data:`BALANCES`)."""
+    if balance not in BALANCES:
+        raise ValueError(f"balance must be one of {', '.join(BALANCES)}, not {balance!r}.")
+
+    def median(rows):  # per quantity: robust to the odd mis-tracked or mis-aligned pair
+        return {key: np.median([r[key] for r in rows], axis=0) for key in rows[0]}
+
     mappings = {}
-    for emotion, rows in collected.items():
-        average = {key: np.mean([r[key] for r in rows], axis=0) for key in rows[0]}
+    for emotion in sorted({e for e, _ in collected}):
+        groups = [rows for (e, _), rows in sorted(collected.items()) if e == emotion]
+        middle = median([r for rows in groups for r in rows]) if balance == "pooled" else \
+            median([median(rows) for rows in groups])
         mappings[emotion] = EmotionMapping(
-            float(average["f0_shift"]), average["scale_gain"], float(average["rate_voiced"]),
-            float(average["rate_unvoiced"]), float(average["level"]), average["cepstra_voiced"],
-            average["cepstra_unvoiced"], pairs=len(rows))
+            float(middle["f0_shift"]), middle["scale_gain"], float(middle["rate_voiced"]),
+            float(middle["rate_unvoiced"]), float(middle["level"]), middle["cepstra_voiced"],
+            middle["cepstra_unvoiced"], pairs=sum(len(rows) for rows in groups))
     return LearnedConversion(mappings)
+
+
+def learn(pairs, *, balance: str = "corpus", sample_rate: int = 16_000, progress=None) -> LearnedConversion:
+    """The conversion learned from ``pairs``: :func:`collect`, then :func:`aggregate`."""
+    return aggregate(collect(pairs, sample_rate=sample_rate, progress=progress), balance)
 
 
 def training_pairs(datasets: Path, per_corpus_emotion: int | None, exclude=HELD_OUT) -> list:
@@ -289,14 +331,18 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_PATH)
     parser.add_argument("--per-corpus-emotion", type=int, default=None,
                         help="at most this many pairs per corpus and emotion (default: all)")
+    parser.add_argument("--balance", choices=BALANCES, default="corpus",
+                        help="median per corpus then over corpora (default), or over all pairs pooled")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     pairs = training_pairs(args.datasets, args.per_corpus_emotion)
-    model = learn(pairs, progress=lambda i, p: i % 50 == 0 and logger.info("%d of %d pairs", i, len(pairs)))
+    model = learn(pairs, balance=args.balance,
+                  progress=lambda i, p: i % 50 == 0 and logger.info("%d of %d pairs", i, len(pairs)))
     model.info = {"pairs": len(pairs), "held_out_speakers": list(HELD_OUT),
-                  "corpora": sorted({p.corpus for p in pairs}),
+                  "corpora": sorted({p.corpus for p in pairs}), "balance": args.balance,
                   "command": "python -m tts.learned" + (f" --per-corpus-emotion {args.per_corpus_emotion}"
-                                                        if args.per_corpus_emotion else "")}
+                                                        if args.per_corpus_emotion else "")
+                  + (f" --balance {args.balance}" if args.balance != "corpus" else "")}
     model.save(args.out)
     for emotion, m in sorted(model.mappings.items()):
         print(f"{emotion:10s} pairs {m.pairs:4d}  F0 {m.f0_shift:+5.1f} st  voiced rate x{np.exp(m.rate_voiced):.2f}"

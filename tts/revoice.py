@@ -6,38 +6,12 @@ The whole flow (recognise, transcribe, say again) crosses packages and is
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .prosody import emotion_rule, render, set_level, speech_level
+from .conversion import CONVERSIONS, DEFAULT_CONVERSION, check_method
 from .synthesis import DEFAULT_INTENSITY, canonical_emotion
-
-
-def convert_by_rules(samples, emotion, intensity, source_emotion, sample_rate, seed) -> np.ndarray:
-    """The literature's prosody rules (:mod:`tts.prosody`), the first method and the baseline."""
-    rule = emotion_rule(emotion, intensity).relative_to(emotion_rule(source_emotion, intensity))
-    out = render(samples, sample_rate, rule, time_stretch=rule.duration, seed=seed)
-    return set_level(out, sample_rate, speech_level(samples, sample_rate) + rule.energy)
-
-
-def convert_learned(samples, emotion, intensity, source_emotion, sample_rate, seed) -> np.ndarray:
-    """The conversion learned from parallel takes (:mod:`tts.learned`, the committed model)."""
-    return _learned_model().convert(samples, sample_rate, emotion, intensity, source=source_emotion)
-
-
-@lru_cache(maxsize=1)
-def _learned_model():
-    from .learned import LearnedConversion
-
-    return LearnedConversion.load()
-
-
-#: Conversion methods by name: a new one is a function with :func:`convert_by_rules`' arguments
-#: and one line here.
-CONVERSIONS = {"rules": convert_by_rules, "learned": convert_learned}
-DEFAULT_CONVERSION = "rules"
 
 
 def convert_emotion(
@@ -81,8 +55,7 @@ def convert_emotion(
     --------
     >>> sad = convert_emotion(load_audio("me.wav"), "sad")  # doctest: +SKIP
     """
-    if method not in CONVERSIONS:
-        raise ValueError(f"Unknown conversion method {method!r}; choose one of {', '.join(CONVERSIONS)}.")
+    check_method(method)
     intensity = float(np.clip(intensity, 0.0, 1.0))
     return CONVERSIONS[method](samples, canonical_emotion(emotion), intensity, canonical_emotion(source_emotion),
                                sample_rate, seed)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ser.errors import TooLarge
 
+from .conversion import CONVERSIONS, DEFAULT_CONVERSION, check_method
 from .engine import Voice
 from .engines import EngineError
 from .prosody import EMOTION_RULES, REFERENCE_LEVEL, emotion_rule, render, set_level
@@ -86,6 +87,7 @@ def synthesize(
     *,
     seed: int = 0,
     progress: Callable[[float, str], None] | None = None,
+    method: str = DEFAULT_CONVERSION,
 ) -> Synthesis:
     """Speak ``text`` in ``emotion`` with ``voice``.
 
@@ -109,6 +111,11 @@ def synthesize(
     progress : callable, optional
         Called as ``progress(fraction, message)`` after the engine and after
         each sentence's prosody (the costly part: WORLD resynthesis).
+    method : str
+        How the emotion is given (:data:`tts.conversion.CONVERSIONS`): ``"rules"``
+        renders the engine's speech with the emotion's prosody rule; any other
+        method has the engine speak neutrally (in the voice's pitch and timbre)
+        and converts that to ``emotion``.
 
     Returns
     -------
@@ -135,8 +142,10 @@ def synthesize(
     emotion = canonical_emotion(emotion)
     intensity = float(np.clip(intensity, 0.0, 1.0))
     check_budget(len(text) / CHARS_PER_SECOND, emotion, intensity, speed, characters=len(text))
+    check_method(method)
     voice = resolve_voice(voice)
-    rule = emotion_rule(emotion, intensity)
+    by_rules = method == "rules"
+    rule = emotion_rule(emotion if by_rules else "neutral", intensity)
     report = progress or (lambda fraction, message: None)
     report(0.0, "speaking the text")
     start = time.perf_counter()
@@ -146,10 +155,17 @@ def synthesize(
     for i, sentence in enumerate(sentences):
         # The engine took about a tenth of the time; WORLD's analysis and resynthesis the rest.
         report(0.1 + 0.9 * i / len(sentences), f"giving sentence {i + 1} of {len(sentences)} its {emotion} prosody")
-        rendered.append(render(sentence, sample_rate, rule, pitch_shift=voice.pitch_shift,
-                               formant_shift=voice.formant_shift, seed=seed + i))
+        if by_rules or voice.pitch_shift or voice.formant_shift != 1.0:
+            sentence = render(sentence, sample_rate, rule, pitch_shift=voice.pitch_shift,
+                              formant_shift=voice.formant_shift, seed=seed + i)
+        if not by_rules:
+            sentence = CONVERSIONS[method](set_level(sentence, sample_rate, REFERENCE_LEVEL), emotion, intensity,
+                                           "neutral", sample_rate, seed + i)
+        rendered.append(sentence)
     report(1.0, "spoken")
-    audio = set_level(np.concatenate(rendered), sample_rate, REFERENCE_LEVEL + rule.energy)
+    audio = np.concatenate(rendered)
+    if by_rules:
+        audio = set_level(audio, sample_rate, REFERENCE_LEVEL + rule.energy)
     logger.info("synthesised %.1f s of %s speech (%s, %s) in %.2f s", audio.size / sample_rate, emotion,
                 voice.name, engine, time.perf_counter() - start)
     return Synthesis(audio, sample_rate, text, emotion, intensity, voice.name, engine)
