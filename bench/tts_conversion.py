@@ -49,8 +49,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import DATASETS, RESULTS, git_commit, machine  # noqa: E402
 from ser.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from tts.alignment import analyse_take, distances  # noqa: E402
-from tts.learned import HELD_OUT  # noqa: E402
-from tts.parallel import PARALLEL_CORPORA, parallel_pairs  # noqa: E402
+from tts.learned import HELD_OUT, training_pairs  # noqa: E402
 from tts.conversion import CONVERSIONS  # noqa: E402
 from tts.revoice import convert_emotion  # noqa: E402
 
@@ -60,19 +59,7 @@ METRICS = ("f0_rmse", "mcd", "duration")
 
 def held_out_pairs(datasets: Path, per_emotion: int | None) -> list:
     """The held-out speakers' pairs, at most ``per_emotion`` per corpus and emotion, evenly spread."""
-    chosen = []
-    for corpus in PARALLEL_CORPORA:
-        if not (datasets / corpus).is_dir():
-            print(f"no {corpus} under {datasets}: left out", file=sys.stderr)
-            continue
-        pairs = parallel_pairs(datasets / corpus, corpus, speakers=HELD_OUT)
-        for emotion in sorted({p.emotion for p in pairs}):
-            of_emotion = [p for p in pairs if p.emotion == emotion]
-            if per_emotion and len(of_emotion) > per_emotion:
-                step = len(of_emotion) / per_emotion
-                of_emotion = [of_emotion[int(i * step)] for i in range(per_emotion)]
-            chosen.extend(of_emotion)
-    return chosen
+    return training_pairs(datasets, per_emotion, exclude=(), only=HELD_OUT)
 
 
 def judged(recognizer, samples) -> str:

@@ -109,3 +109,33 @@ def test_revoice_reports_what_the_result_is_heard_as_and_both_pitch_contours():
     assert result.to_dict()["result_heard_as"]["emotion"] == result.heard.emotion
     with pytest.raises(ValueError, match="Unknown conversion method"):
         revoice(str(clip), "sad", keep_voice=True, method="neural-magic")
+
+
+def test_the_shape_weight_was_chosen_on_validation_speakers_and_is_checked_on_load(model, tmp_path):
+    from tts.learned import SHAPE_WEIGHTS, VALIDATION
+
+    assert not set(VALIDATION) & set(HELD_OUT)
+    scores = model.info["shape_weight_validation_f0_rmse"]
+    assert set(map(float, scores)) == set(SHAPE_WEIGHTS)
+    assert model.shape_weight == float(min(scores, key=scores.get))
+    folder = tmp_path / "conversion"
+    shutil.copytree(DEFAULT_PATH, folder)
+    meta = json.loads((folder / "conversion.json").read_text())
+    meta["shape_weight"] = "lots"
+    (folder / "conversion.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="shape_weight"):
+        LearnedConversion.load(folder)
+
+
+def test_a_zero_contour_change_leaves_the_contour_as_it_was():
+    from tts.learned import EmotionMapping, _map_f0
+
+    rng = np.random.default_rng(0)
+    f0 = 120 * np.exp(0.1 * np.cumsum(rng.standard_normal(400)) / 10)
+    f0[::7] = 0.0  # some unvoiced frames
+    same = EmotionMapping(0.0, np.zeros(10), 0.0, 0.0, 0.0, np.zeros(40), np.zeros(40))
+    assert np.allclose(_map_f0(f0, same, 1.0), f0)
+    wider = EmotionMapping(0.0, np.full(10, np.log(2.0)), 0.0, 0.0, 0.0, np.zeros(40), np.zeros(40))
+    out = _map_f0(f0, wider, 1.0)
+    voiced = f0 > 0
+    assert np.log(out[voiced]).std() > 1.5 * np.log(f0[voiced]).std()

@@ -78,6 +78,9 @@ class LearnedConversion:
 
     mappings: dict[str, EmotionMapping]
     info: dict = field(default_factory=dict)
+    #: How much of the learned contour-shape change is applied (chosen on validation speakers,
+    #: :func:`choose_shape_weight`); 1 = all of it.
+    shape_weight: float = 1.0
 
     @property
     def emotions(self) -> tuple[str, ...]:
@@ -118,7 +121,7 @@ class LearnedConversion:
             return np.asarray(samples, dtype=np.float32)
         a = float(min(intensity, 1.0))
         world = analyze(samples, sample_rate)
-        f0 = _map_f0(world.f0, m, a)
+        f0 = _map_f0(world.f0, m, a, self.shape_weight)
         voiced = world.f0 > 0
         gain = _envelope_gain(np.stack([m.cepstra_voiced, m.cepstra_unvoiced]) * a, sample_rate,
                               world.envelope.shape[1])
@@ -146,7 +149,7 @@ class LearnedConversion:
                                 "pairs": m.pairs}
         save_file(arrays, str(folder / "conversion.safetensors"))
         meta = {"format_version": FORMAT_VERSION, "scales": SCALES, "cepstra": CEPSTRA,
-                "emotions": scalars, "info": self.info}
+                "shape_weight": self.shape_weight, "emotions": scalars, "info": self.info}
         (folder / "conversion.json").write_text(json.dumps(meta, indent=1) + "\n")
         return folder
 
@@ -182,7 +185,13 @@ class LearnedConversion:
                     np.isfinite(v).all() for v in vectors.values()) or not np.isfinite(list(numbers.values())).all():
                 raise ConversionError(f"The learned conversion's {emotion!r} arrays have the wrong shape or values.")
             mappings[str(emotion)] = EmotionMapping(**numbers, **vectors, pairs=int(values.get("pairs", 0)))
-        return cls(mappings, dict(meta.get("info", {})))
+        try:
+            shape_weight = float(meta.get("shape_weight", 1.0))
+        except (TypeError, ValueError):
+            shape_weight = float("nan")
+        if not 0.0 <= shape_weight <= 2.0:
+            raise ConversionError(f"The learned conversion's shape_weight {meta.get('shape_weight')!r} is not 0-2.")
+        return cls(mappings, dict(meta.get("info", {})), shape_weight)
 
 
 def _envelope_gain(delta: np.ndarray, sample_rate: int, bins: int) -> np.ndarray:
@@ -200,7 +209,7 @@ def _envelope_gain(delta: np.ndarray, sample_rate: int, bins: int) -> np.ndarray
     return np.stack([np.interp(axis, learned_axis, row) for row in gain])
 
 
-def _map_f0(f0: np.ndarray, m: EmotionMapping, a: float) -> np.ndarray:
+def _map_f0(f0: np.ndarray, m: EmotionMapping, a: float, shape_weight: float = 1.0) -> np.ndarray:
     voiced = f0 > 0
     if voiced.sum() < 2:
         return f0.copy()
@@ -209,7 +218,7 @@ def _map_f0(f0: np.ndarray, m: EmotionMapping, a: float) -> np.ndarray:
     z = (log_f0 - mean) / spread
     # Only the *change* of each scale is summed back and added to the contour, so a zero change
     # gives the contour itself (the wavelets' sum is close to it, not equal).
-    change = decompose(z) * (np.exp(a * m.scale_gain) - 1)[:, None]
+    change = decompose(z) * (np.exp(a * shape_weight * m.scale_gain) - 1)[:, None]
     shaped = z + normalised_reconstruction(change, z)
     out = np.exp(mean + spread * shaped + a * m.f0_shift * np.log(2) / 12)
     return np.where(voiced, out, 0.0)
@@ -299,8 +308,36 @@ def learn(pairs, *, balance: str = "corpus", sample_rate: int = 16_000, progress
     return aggregate(collect(pairs, sample_rate=sample_rate, progress=progress), balance)
 
 
-def training_pairs(datasets: Path, per_corpus_emotion: int | None, exclude=HELD_OUT) -> list:
-    """The parallel pairs of every corpus found under ``datasets``, held-out speakers left out.
+#: Speakers that choose the conversion's settings: left out of a first fit, their pairs score each
+#: candidate (:func:`choose_shape_weight`), then they join the final fit.  Disjoint from HELD_OUT.
+VALIDATION = (tuple(f"ravdess-{i:02d}" for i in range(5, 9)) + ("emodb-09", "emodb-10")
+              + tuple(f"ased-{i:02d}" for i in range(6, 11)))
+SHAPE_WEIGHTS = (0.0, 0.5, 1.0)
+
+
+def choose_shape_weight(model: LearnedConversion, pairs, candidates=SHAPE_WEIGHTS) -> tuple[float, dict]:
+    """The contour-shape weight with the lowest mean F0 RMSE to the real emotional takes of ``pairs``.
+
+    ``model`` must not have been fitted on the pairs' speakers.  Returns the weight and every
+    candidate's mean F0 RMSE (semitones).
+    """
+    from ser.audio import load_audio
+
+    from .alignment import distances
+
+    takes = [(load_audio(p.neutral), analyse_take(load_audio(p.emotional), LEARNED_RATE), p.emotion) for p in pairs]
+    scores = {}
+    for weight in candidates:
+        trial = LearnedConversion(model.mappings, shape_weight=weight)
+        errors = [distances(analyse_take(trial.convert(neutral, LEARNED_RATE, emotion), LEARNED_RATE),
+                            reference)["f0_rmse"] for neutral, reference, emotion in takes]
+        scores[weight] = round(float(np.nanmean(errors)), 4)
+    return min(scores, key=scores.get), scores
+
+
+def training_pairs(datasets: Path, per_corpus_emotion: int | None, exclude=HELD_OUT, only=None) -> list:
+    """The parallel pairs of every corpus found under ``datasets``, ``exclude``'s speakers left out
+    (with ``only``: just those speakers').
 
     With ``per_corpus_emotion``, at most that many pairs per corpus and emotion, spread evenly
     over the sorted list (so over speakers), not the first ones.
@@ -312,7 +349,7 @@ def training_pairs(datasets: Path, per_corpus_emotion: int | None, exclude=HELD_
         if not (datasets / corpus).is_dir():
             logger.warning("no %s under %s: trained without it", corpus, datasets)
             continue
-        pairs = parallel_pairs(datasets / corpus, corpus, exclude=exclude)
+        pairs = parallel_pairs(datasets / corpus, corpus, speakers=only, exclude=exclude)
         for emotion in sorted({p.emotion for p in pairs}):
             of_emotion = [p for p in pairs if p.emotion == emotion]
             if per_corpus_emotion and len(of_emotion) > per_corpus_emotion:
@@ -335,10 +372,27 @@ def main(argv=None) -> None:
                         help="median per corpus then over corpora (default), or over all pairs pooled")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    pairs = training_pairs(args.datasets, args.per_corpus_emotion)
-    model = learn(pairs, balance=args.balance,
-                  progress=lambda i, p: i % 50 == 0 and logger.info("%d of %d pairs", i, len(pairs)))
+    fitting = training_pairs(args.datasets, args.per_corpus_emotion, exclude=HELD_OUT + VALIDATION)
+    validation = training_pairs(args.datasets, args.per_corpus_emotion, exclude=(), only=VALIDATION)
+    pairs = fitting + validation
+
+    def report(i, pair):
+        if i % 100 == 0:
+            logger.info("%d pairs analysed", i)
+
+    collected = collect(fitting, progress=report)
+    first = aggregate(collected, args.balance)
+    checked = validation[::max(1, len(validation) // 120)]  # about 120 pairs, spread over speakers
+    shape_weight, scores = choose_shape_weight(first, checked)
+    logger.info("contour-shape weight %.1f (validation F0 RMSE %s)", shape_weight, scores)
+    for key, rows in collect(validation, progress=report).items():
+        collected.setdefault(key, []).extend(rows)
+    model = aggregate(collected, args.balance)
+    model.shape_weight = shape_weight
     model.info = {"pairs": len(pairs), "held_out_speakers": list(HELD_OUT),
+                  "validation_speakers": list(VALIDATION),
+                  "shape_weight_validation_f0_rmse": {str(k): v for k, v in scores.items()},
+                  "validation_pairs_scored": len(checked),
                   "corpora": sorted({p.corpus for p in pairs}), "balance": args.balance,
                   "command": "python -m tts.learned" + (f" --per-corpus-emotion {args.per_corpus_emotion}"
                                                         if args.per_corpus_emotion else "")
