@@ -16,7 +16,8 @@ Protocol
   must beat.
 * **Objective distances** to the real emotional take (:func:`tts.alignment.distances`,
   after DTW on mel-cepstra): F0 RMSE in semitones, mel-cepstral distortion in
-  dB (c1-c24 of WORLD's coded envelope), duration error ``|ln(len ratio)|``.
+  dB (c1-c24 of WORLD's coded envelope), energy-contour RMSE in dB (each
+  take's mean apart), duration error ``|ln(len ratio)|``.
   Per emotion: the mean over pairs.  These are what conversion settings may
   be chosen on.
 * **Judge 1**: the default recognizer, restricted to the 7 evaluated emotions
@@ -54,7 +55,7 @@ from tts.conversion import CONVERSIONS  # noqa: E402
 from tts.revoice import convert_emotion  # noqa: E402
 
 JUDGED = ("neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised")
-METRICS = ("f0_rmse", "mcd", "duration")
+METRICS = ("f0_rmse", "mcd", "energy_rmse", "duration")
 
 
 def held_out_pairs(datasets: Path, per_emotion: int | None) -> list:
@@ -153,15 +154,18 @@ def write_report(out: Path, rows, summary, command: str, seconds: float, pairs: 
         "",
         "## Mean over the emotions (neutral pairs excluded)",
         "",
-        "| method | F0 RMSE (st) | MCD (dB) | duration error | judge 1 recall | judge 2 recall | s per conversion |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| method | F0 RMSE (st) | MCD (dB) | energy-contour RMSE (dB) | duration error | judge 1 recall | "
+        "judge 2 recall | s per conversion |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for method in methods:
         m = summary[method]["_mean"]
-        lines.append(f"| {method} | {m.get('f0_rmse', '')} | {m.get('mcd', '')} | {m.get('duration', '')} | "
+        lines.append(f"| {method} | {m.get('f0_rmse', '')} | {m.get('mcd', '')} | {m.get('energy_rmse', '')} | "
+                     f"{m.get('duration', '')} | "
                      f"{m.get('recall', '')} | {m.get('recall2', '')} | {m.get('seconds_median', '')} |")
     for metric, title in (("f0_rmse", "F0 RMSE to the real take, semitones"),
                           ("mcd", "Mel-cepstral distortion to the real take, dB"),
+                          ("energy_rmse", "Energy-contour RMSE to the real take (level apart), dB"),
                           ("duration", "Duration error |ln(len ratio)|"),
                           ("recall", "Judge 1 (default recognizer) recall of the target emotion"),
                           ("recall2", "Judge 2 (ComParE + SVM, held-out speakers unseen) recall of the target emotion")):

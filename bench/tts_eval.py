@@ -13,6 +13,9 @@ Protocol
 * **Emotion conveyed**: the project's own recognizer (``ser``, bundled model)
   labels each output, restricted to the 7 evaluated emotions (chance 1/7);
   recall per target emotion, mean recall (UA) as the headline.
+* **Judge 2**: :mod:`bench.second_judge` (openSMILE ComParE + RBF SVM, trained
+  without the learned conversion's held-out speakers) labels every output
+  too; its recall tables follow judge 1's.
 * **Intelligibility**: WER of the default ASR (``asr.transcribe``:
   faster-whisper base) on the outputs against the text said, per sentence
   set, beside the WER of the unmodified Piper voice on the same sentences
@@ -91,9 +94,11 @@ class Row:
     f0: float
     length: float
     level: float
+    predicted2: str = ""  # the second judge's (bench.second_judge), among TARGETS
 
 
-def score(kind: str, source: str, emotion: str, reference: str, audio, rate, seconds, recognizer) -> Row:
+def score(kind: str, source: str, emotion: str, reference: str, audio, rate, seconds, recognizer,
+          second=None) -> Row:
     samples = resample(audio, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else audio
     full = recognizer.recognize(samples)
     # Restricting to TARGETS renormalises the probabilities: the argmax over them is the same.
@@ -101,10 +106,11 @@ def score(kind: str, source: str, emotion: str, reference: str, audio, rate, sec
     text = transcribe(samples, language="en").text
     prosody = measure(audio, rate)
     return Row(kind, source, emotion, reference, restricted, full.emotion, full.gender, text,
-               seconds, audio.size / rate, prosody.f0_median, prosody.duration, prosody.level)
+               seconds, audio.size / rate, prosody.f0_median, prosody.duration, prosody.level,
+               second.judge(samples) if second else "")
 
 
-def evaluate_synthesis(voices, sentences, intensity, recognizer, method=DEFAULT_CONVERSION) -> list[Row]:
+def evaluate_synthesis(voices, sentences, intensity, recognizer, method=DEFAULT_CONVERSION, second=None) -> list[Row]:
     rows = []
     synthesize("Warm up.", voice=voices[0])  # loads the Piper voice outside the timings
     for voice in voices:
@@ -114,7 +120,7 @@ def evaluate_synthesis(voices, sentences, intensity, recognizer, method=DEFAULT_
                 speech = synthesize(sentence, emotion, intensity, voice, seed=seed, method=method)
                 seconds = time.perf_counter() - start
                 rows.append(score("synthesis", voice, emotion, sentence, speech.audio, speech.sample_rate,
-                                  seconds, recognizer))
+                                  seconds, recognizer, second))
         print(f"synthesis {voice}: done", file=sys.stderr)
     return rows
 
@@ -141,7 +147,7 @@ def ravdess_neutral(datasets: Path, limit: int | None) -> list:
     return items[:limit] if limit else items
 
 
-def evaluate_conversion(clips, intensity, recognizer, method=DEFAULT_CONVERSION) -> list[Row]:
+def evaluate_conversion(clips, intensity, recognizer, method=DEFAULT_CONVERSION, second=None) -> list[Row]:
     rows = []
     for item in clips:
         samples = load_audio(item.path)
@@ -151,7 +157,7 @@ def evaluate_conversion(clips, intensity, recognizer, method=DEFAULT_CONVERSION)
             converted = convert_emotion(samples, emotion, intensity, method=method)
             seconds = time.perf_counter() - start
             rows.append(score("conversion", item.speaker, emotion, reference, converted, SAMPLE_RATE,
-                              seconds, recognizer))
+                              seconds, recognizer, second))
     print("conversion: done", file=sys.stderr)
     return rows
 
@@ -189,28 +195,28 @@ def wer(rows) -> float:
     return word_error_rate([r.reference for r in rows], [r.hypothesis for r in rows])
 
 
-def recall_table(rows, group_name: str) -> list[str]:
+def recall_table(rows, group_name: str, key: str = "predicted") -> list[str]:
     groups = sorted({r.source for r in rows}, key=lambda s: ((SEED_VOICES + (s,)).index(s), s))
     lines = [f"| {group_name} | " + " | ".join(TARGETS) + " | **mean recall** | WER |",
              "|---" * (len(TARGETS) + 3) + "|"]
     for group in groups + ["all"]:
-        lines.append(recall_row(group, [r for r in rows if group == "all" or r.source == group]) + " |")
+        lines.append(recall_row(group, [r for r in rows if group == "all" or r.source == group], key) + " |")
     return lines
 
 
-def recall_row(group: str, rows) -> str:
+def recall_row(group: str, rows, key: str = "predicted") -> str:
     """A table row (without its closing bar): recall per emotion, mean recall, WER."""
-    per = recall(rows)
+    per = recall(rows, key)
     cells = " | ".join(f"{per[e]:.2f}" for e in TARGETS)
     name = f"**{group}**" if group == "all" else group
     return f"| {name} | {cells} | **{np.mean(list(per.values())):.2f}** | {wer(rows):.1%}"
 
 
-def confusion(rows) -> list[str]:
+def confusion(rows, key: str = "predicted") -> list[str]:
     lines = ["| target \\ recognised | " + " | ".join(TARGETS) + " |", "|---" * (len(TARGETS) + 1) + "|"]
     for target in TARGETS:
         subset = [r for r in rows if r.emotion == target]
-        counts = [sum(r.predicted == p for r in subset) for p in TARGETS]
+        counts = [sum(getattr(r, key) == p for r in subset) for p in TARGETS]
         lines.append(f"| {target} | " + " | ".join(str(c) for c in counts) + " |")
     return lines
 
@@ -264,6 +270,7 @@ def write_report(path: Path, synthesis, conversion, latency, baseline, intensity
         "",
         *confusion(synthesis),
         "",
+        *second_judge_section(synthesis, "voice"),
         "Recognised gender per voice (share of clips the recognizer calls female): "
         + ", ".join(
             f"{v} {np.mean([r.gender == 'female' for r in synthesis if r.source == v]):.0%}"
@@ -287,6 +294,7 @@ def write_report(path: Path, synthesis, conversion, latency, baseline, intensity
             "",
             *confusion(conversion),
             "",
+            *second_judge_section(conversion_rows(conversion), "speakers"),
         ]
     rtf = {v: sum(r.seconds for r in synthesis if r.source == v) / sum(r.duration for r in synthesis if r.source == v)
            for v in sorted({r.source for r in synthesis}, key=SEED_VOICES.index)}
@@ -302,6 +310,16 @@ def write_report(path: Path, synthesis, conversion, latency, baseline, intensity
                      f"{stages['transcribe']:.2f} | {stages['synthesize']:.2f} |")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
+
+
+def second_judge_section(rows, group_name: str) -> list[str]:
+    """Judge 2's recall table and confusions, when it judged these rows."""
+    if not rows or not rows[0].predicted2:
+        return []
+    return ["Judge 2 (`bench/second_judge.py`: openSMILE ComParE + RBF SVM, a different feature set and model "
+            "family, trained without the conversion's held-out speakers); recall per group and emotion, "
+            "then its confusions:", "", *recall_table(rows, group_name, "predicted2"), "",
+            *confusion(rows, "predicted2"), ""]
 
 
 def sentence_set(sentence: str) -> str:
@@ -350,12 +368,15 @@ def main() -> None:
     args.out = args.out or RESULTS / ("tts.md" if args.method == DEFAULT_CONVERSION else f"tts_{args.method}.md")
     start = time.perf_counter()
     recognizer = default_recognizer()
+    from bench.second_judge import train_second_judge
+
+    second = train_second_judge(args.datasets)
     sentences = tuple(group[0] for group in SENTENCE_SETS.values()) if args.quick else SENTENCES
-    synthesis = evaluate_synthesis(SEED_VOICES, sentences, args.intensity, recognizer, args.method)
+    synthesis = evaluate_synthesis(SEED_VOICES, sentences, args.intensity, recognizer, args.method, second)
     clips = ravdess_neutral(args.datasets, 8 if args.quick else None)
     if not clips:
         print(f"No RAVDESS under {args.datasets}: conversion is not evaluated.", file=sys.stderr)
-    conversion = evaluate_conversion(clips, args.intensity, recognizer, args.method)
+    conversion = evaluate_conversion(clips, args.intensity, recognizer, args.method, second)
     latency = pipeline_latency(method=args.method)
     baseline = engine_baseline(sentences)
     command = "python bench/tts_eval.py" + (" --quick" if args.quick else "") + \

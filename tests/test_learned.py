@@ -111,13 +111,15 @@ def test_revoice_reports_what_the_result_is_heard_as_and_both_pitch_contours():
         revoice(str(clip), "sad", keep_voice=True, method="neural-magic")
 
 
-def test_the_shape_weight_was_chosen_on_validation_speakers_and_is_checked_on_load(model, tmp_path):
-    from tts.learned import SHAPE_WEIGHTS, VALIDATION
+def test_the_weights_were_chosen_on_validation_speakers_and_are_checked_on_load(model, tmp_path):
+    from tts.learned import VALIDATION, WEIGHTS
 
     assert not set(VALIDATION) & set(HELD_OUT)
-    scores = model.info["shape_weight_validation_f0_rmse"]
-    assert set(map(float, scores)) == set(SHAPE_WEIGHTS)
-    assert model.shape_weight == float(min(scores, key=scores.get))
+    for weight, name in ((model.shape_weight, "shape_weight_f0_rmse"),
+                         (model.energy_weight, "energy_weight_energy_rmse")):
+        scores = model.info["validation"][name]
+        assert set(map(float, scores)) == set(WEIGHTS)
+        assert weight == float(min(scores, key=scores.get))
     folder = tmp_path / "conversion"
     shutil.copytree(DEFAULT_PATH, folder)
     meta = json.loads((folder / "conversion.json").read_text())
@@ -139,3 +141,18 @@ def test_a_zero_contour_change_leaves_the_contour_as_it_was():
     out = _map_f0(f0, wider, 1.0)
     voiced = f0 > 0
     assert np.log(out[voiced]).std() > 1.5 * np.log(f0[voiced]).std()
+
+
+def test_the_energy_contour_widens_about_its_mean_in_voiced_frames_only():
+    from tts.alignment import frame_energy
+    from tts.learned import _energy_contour_gain
+
+    rng = np.random.default_rng(1)
+    envelope = np.exp(rng.normal(0, 0.5, (300, 1)) + np.zeros((300, 65)))
+    voiced = np.arange(300) % 5 != 0
+    gain = _energy_contour_gain(envelope, voiced, np.log(1.5))
+    energy, wider = frame_energy(envelope), frame_energy(envelope * gain[:, None])
+    assert np.all(gain[~voiced] == 1.0)
+    assert wider[voiced].std() == pytest.approx(1.5 * energy[voiced].std(), rel=0.05)
+    assert wider[voiced].mean() == pytest.approx(energy[voiced].mean(), abs=0.3)
+    assert np.all(_energy_contour_gain(envelope, voiced, 0.0) == 1.0)

@@ -81,6 +81,11 @@ def local_rate(path: np.ndarray, frames: int, *, smooth: int = 11) -> np.ndarray
 MCD_ORDER = 24
 
 
+def frame_energy(envelope: np.ndarray) -> np.ndarray:
+    """Each frame's spectral-envelope energy in dB."""
+    return 10 * np.log10(np.maximum(envelope.mean(axis=1), 1e-20))
+
+
 def distances(output: Take, reference: Take) -> dict[str, float]:
     """How far ``output`` is from ``reference`` (another take of the same text), after DTW.
 
@@ -88,6 +93,8 @@ def distances(output: Take, reference: Take) -> dict[str, float]:
       path's frames voiced in both (NaN when fewer than 10 are);
     * ``mcd`` — mel-cepstral distortion in dB over c1…c24,
       ``10 / ln 10 · sqrt(2 Σ (c - c')²)``, mean over the path;
+    * ``energy_rmse`` — root-mean-square difference in dB of the energy contours (each take's
+      :func:`frame_energy` less its voiced mean: the level is not counted), over the same frames;
     * ``duration`` — ``|ln(len(output) / len(reference))|``, 0 for equal length.
     """
     path = dtw_path(output.cepstra, reference.cepstra)
@@ -97,4 +104,10 @@ def distances(output: Take, reference: Take) -> dict[str, float]:
     both = (f0_a > 0) & (f0_b > 0)
     f0_rmse = (float(np.sqrt(np.mean((12 * np.log2(f0_a[both] / f0_b[both])) ** 2)))
                if both.sum() >= 10 else float("nan"))
-    return {"f0_rmse": f0_rmse, "mcd": mcd, "duration": float(abs(np.log(output.frames / reference.frames)))}
+    energy_rmse = float("nan")
+    if both.sum() >= 10:
+        e_a, e_b = frame_energy(output.world.envelope), frame_energy(reference.world.envelope)
+        e_a, e_b = e_a - e_a[output.world.f0 > 0].mean(), e_b - e_b[reference.world.f0 > 0].mean()
+        energy_rmse = float(np.sqrt(np.mean((e_a[path[:, 0]][both] - e_b[path[:, 1]][both]) ** 2)))
+    return {"f0_rmse": f0_rmse, "mcd": mcd, "energy_rmse": energy_rmse,
+            "duration": float(abs(np.log(output.frames / reference.frames)))}

@@ -13,6 +13,8 @@ the conversion learns, per target emotion, the median over pairs of:
 * **local speaking rate** — target frames per neutral frame along the DTW path,
   separately for voiced and unvoiced frames;
 * **level** — active-speech level change in dB;
+* **energy contour** — the log ratio of the spread (dB standard deviation) of the
+  voiced frames' energy: how much more the loudness moves within the utterance;
 * **spectral envelope** — the mean change of the aligned mel-cepstra (c1…,
   loudness apart), separately for voiced and unvoiced frames: voice quality
   and tilt.
@@ -38,7 +40,7 @@ import numpy as np
 
 from ser.errors import Unavailable
 
-from .alignment import CEPSTRA, aligned_targets, analyse_take, dtw_path, local_rate
+from .alignment import CEPSTRA, aligned_targets, analyse_take, dtw_path, frame_energy, local_rate
 from .cwt import SCALES, decompose, interpolate_log_f0, normalised_reconstruction
 from .prosody import WorldFeatures, _pyworld, analyze, set_level, speech_level, synthesize_world
 
@@ -69,6 +71,7 @@ class EmotionMapping:
     level: float  # dB
     cepstra_voiced: np.ndarray  # (CEPSTRA,) mean change, c0 = 0
     cepstra_unvoiced: np.ndarray
+    energy_gain: float = 0.0  # log ratio of the voiced frames' energy-contour spread
     pairs: int = 0
 
 
@@ -78,9 +81,10 @@ class LearnedConversion:
 
     mappings: dict[str, EmotionMapping]
     info: dict = field(default_factory=dict)
-    #: How much of the learned contour-shape change is applied (chosen on validation speakers,
-    #: :func:`choose_shape_weight`); 1 = all of it.
+    #: How much of the learned contour-shape and energy-contour changes is applied (chosen on
+    #: validation speakers, :func:`choose_weights`); 1 = all of it.
     shape_weight: float = 1.0
+    energy_weight: float = 1.0
 
     @property
     def emotions(self) -> tuple[str, ...]:
@@ -105,7 +109,8 @@ class LearnedConversion:
         return EmotionMapping(to.f0_shift - frm.f0_shift, to.scale_gain - frm.scale_gain,
                               to.rate_voiced - frm.rate_voiced, to.rate_unvoiced - frm.rate_unvoiced,
                               to.level - frm.level, to.cepstra_voiced - frm.cepstra_voiced,
-                              to.cepstra_unvoiced - frm.cepstra_unvoiced, to.pairs)
+                              to.cepstra_unvoiced - frm.cepstra_unvoiced,
+                              energy_gain=to.energy_gain - frm.energy_gain, pairs=to.pairs)
 
     def convert(self, samples: np.ndarray, sample_rate: int, emotion: str, intensity: float = 1.0,
                 *, source: str = "neutral") -> np.ndarray:
@@ -126,6 +131,7 @@ class LearnedConversion:
         gain = _envelope_gain(np.stack([m.cepstra_voiced, m.cepstra_unvoiced]) * a, sample_rate,
                               world.envelope.shape[1])
         envelope = world.envelope * np.where(voiced[:, None], gain[0], gain[1])
+        envelope *= _energy_contour_gain(envelope, voiced, a * self.energy_weight * m.energy_gain)[:, None]
         index = _time_map(voiced, m.rate_voiced * a, m.rate_unvoiced * a)
         out = synthesize_world(WorldFeatures(np.ascontiguousarray(f0[index]), np.ascontiguousarray(envelope[index]),
                                              np.ascontiguousarray(world.aperiodicity[index]), sample_rate))
@@ -146,10 +152,12 @@ class LearnedConversion:
             arrays[f"{emotion}.cepstra_unvoiced"] = m.cepstra_unvoiced.astype(np.float32)
             scalars[emotion] = {"f0_shift": round(m.f0_shift, 4), "rate_voiced": round(m.rate_voiced, 4),
                                 "rate_unvoiced": round(m.rate_unvoiced, 4), "level": round(m.level, 3),
+                                "energy_gain": round(m.energy_gain, 4),
                                 "pairs": m.pairs}
         save_file(arrays, str(folder / "conversion.safetensors"))
         meta = {"format_version": FORMAT_VERSION, "scales": SCALES, "cepstra": CEPSTRA,
-                "shape_weight": self.shape_weight, "emotions": scalars, "info": self.info}
+                "shape_weight": self.shape_weight, "energy_weight": self.energy_weight,
+                "emotions": scalars, "info": self.info}
         (folder / "conversion.json").write_text(json.dumps(meta, indent=1) + "\n")
         return folder
 
@@ -177,7 +185,8 @@ class LearnedConversion:
             try:
                 vectors = {key: np.asarray(arrays[f"{emotion}.{key}"], dtype=np.float64)
                            for key in ("scale_gain", "cepstra_voiced", "cepstra_unvoiced")}
-                numbers = {key: float(values[key]) for key in ("f0_shift", "rate_voiced", "rate_unvoiced", "level")}
+                numbers = {key: float(values[key])
+                           for key in ("f0_shift", "rate_voiced", "rate_unvoiced", "level", "energy_gain")}
             except (KeyError, TypeError, ValueError):
                 raise ConversionError(f"The learned conversion's {emotion!r} entry is incomplete.") from None
             shapes = (vectors["scale_gain"].shape, vectors["cepstra_voiced"].shape, vectors["cepstra_unvoiced"].shape)
@@ -185,13 +194,15 @@ class LearnedConversion:
                     np.isfinite(v).all() for v in vectors.values()) or not np.isfinite(list(numbers.values())).all():
                 raise ConversionError(f"The learned conversion's {emotion!r} arrays have the wrong shape or values.")
             mappings[str(emotion)] = EmotionMapping(**numbers, **vectors, pairs=int(values.get("pairs", 0)))
-        try:
-            shape_weight = float(meta.get("shape_weight", 1.0))
-        except (TypeError, ValueError):
-            shape_weight = float("nan")
-        if not 0.0 <= shape_weight <= 2.0:
-            raise ConversionError(f"The learned conversion's shape_weight {meta.get('shape_weight')!r} is not 0-2.")
-        return cls(mappings, dict(meta.get("info", {})), shape_weight)
+        weights = []
+        for name in ("shape_weight", "energy_weight"):
+            try:
+                weights.append(float(meta.get(name, 1.0)))
+            except (TypeError, ValueError):
+                weights.append(float("nan"))
+            if not 0.0 <= weights[-1] <= 2.0:
+                raise ConversionError(f"The learned conversion's {name} {meta.get(name)!r} is not 0-2.")
+        return cls(mappings, dict(meta.get("info", {})), *weights)
 
 
 def _envelope_gain(delta: np.ndarray, sample_rate: int, bins: int) -> np.ndarray:
@@ -207,6 +218,17 @@ def _envelope_gain(delta: np.ndarray, sample_rate: int, bins: int) -> np.ndarray
     learned_axis = np.linspace(0, LEARNED_RATE / 2, learned_bins)
     axis = np.linspace(0, sample_rate / 2, bins)
     return np.stack([np.interp(axis, learned_axis, row) for row in gain])
+
+
+def _energy_contour_gain(envelope: np.ndarray, voiced: np.ndarray, log_gain: float) -> np.ndarray:
+    """Per-frame power factors that widen (``log_gain`` > 0) the voiced frames' energy contour about
+    its mean by ``exp(log_gain)``; unvoiced frames are left alone; at most ±12 dB a frame."""
+    if log_gain == 0 or voiced.sum() < 2:
+        return np.ones(envelope.shape[0])
+    energy = frame_energy(envelope)
+    deviation = energy - energy[voiced].mean()
+    change = np.clip(deviation * (np.exp(log_gain) - 1), -12.0, 12.0)
+    return np.where(voiced, 10 ** (change / 10), 1.0)
 
 
 def _map_f0(f0: np.ndarray, m: EmotionMapping, a: float, shape_weight: float = 1.0) -> np.ndarray:
@@ -250,6 +272,7 @@ def pair_statistics(neutral: np.ndarray, emotional: np.ndarray, sample_rate: int
     path = dtw_path(source.cepstra, target.cepstra)
     rate = local_rate(path, source.frames)
     matched = np.round(aligned_targets(path, source.frames)).astype(int)
+    energy_n, energy_e = frame_energy(source.world.envelope), frame_energy(target.world.envelope)
     change = target.cepstra[matched] - source.cepstra
     change[:, 0] = 0.0  # loudness is the level's job
     return {
@@ -258,6 +281,7 @@ def pair_statistics(neutral: np.ndarray, emotional: np.ndarray, sample_rate: int
         "scale_gain": scale_gain,
         "rate_voiced": float(np.log(rate[v_n].mean())), "rate_unvoiced": float(np.log(max(rate[~v_n].mean(), 1e-3))),
         "level": speech_level(emotional, sample_rate) - speech_level(neutral, sample_rate),
+        "energy_gain": float(np.log(max(energy_e[v_e].std(), 1e-3)) - np.log(max(energy_n[v_n].std(), 1e-3))),
         "cepstra_voiced": change[v_n].mean(axis=0), "cepstra_unvoiced": change[~v_n].mean(axis=0) if (~v_n).any()
         else np.zeros(CEPSTRA),
     }
@@ -299,7 +323,8 @@ def aggregate(collected: dict[tuple[str, str], list[dict]], balance: str = "corp
         mappings[emotion] = EmotionMapping(
             float(middle["f0_shift"]), middle["scale_gain"], float(middle["rate_voiced"]),
             float(middle["rate_unvoiced"]), float(middle["level"]), middle["cepstra_voiced"],
-            middle["cepstra_unvoiced"], pairs=sum(len(rows) for rows in groups))
+            middle["cepstra_unvoiced"], energy_gain=float(middle["energy_gain"]),
+            pairs=sum(len(rows) for rows in groups))
     return LearnedConversion(mappings)
 
 
@@ -309,30 +334,37 @@ def learn(pairs, *, balance: str = "corpus", sample_rate: int = 16_000, progress
 
 
 #: Speakers that choose the conversion's settings: left out of a first fit, their pairs score each
-#: candidate (:func:`choose_shape_weight`), then they join the final fit.  Disjoint from HELD_OUT.
+#: candidate (:func:`choose_weights`), then they join the final fit.  Disjoint from HELD_OUT.
 VALIDATION = (tuple(f"ravdess-{i:02d}" for i in range(5, 9)) + ("emodb-09", "emodb-10")
               + tuple(f"ased-{i:02d}" for i in range(6, 11)))
-SHAPE_WEIGHTS = (0.0, 0.5, 1.0)
+WEIGHTS = (0.0, 0.5, 1.0)
 
 
-def choose_shape_weight(model: LearnedConversion, pairs, candidates=SHAPE_WEIGHTS) -> tuple[float, dict]:
-    """The contour-shape weight with the lowest mean F0 RMSE to the real emotional takes of ``pairs``.
+def choose_weights(model: LearnedConversion, pairs, candidates=WEIGHTS) -> tuple[dict, dict]:
+    """The contour-shape and energy-contour weights closest to the real emotional takes of ``pairs``.
 
-    ``model`` must not have been fitted on the pairs' speakers.  Returns the weight and every
-    candidate's mean F0 RMSE (semitones).
+    The shape weight by mean F0 RMSE (energy change off), then the energy weight by mean
+    energy-contour RMSE (with that shape weight).  ``model`` must not have been fitted on the
+    pairs' speakers.  Returns ``{"shape_weight": w, "energy_weight": w}`` and every candidate's
+    score.
     """
     from ser.audio import load_audio
 
     from .alignment import distances
 
     takes = [(load_audio(p.neutral), analyse_take(load_audio(p.emotional), LEARNED_RATE), p.emotion) for p in pairs]
-    scores = {}
-    for weight in candidates:
-        trial = LearnedConversion(model.mappings, shape_weight=weight)
-        errors = [distances(analyse_take(trial.convert(neutral, LEARNED_RATE, emotion), LEARNED_RATE),
-                            reference)["f0_rmse"] for neutral, reference, emotion in takes]
-        scores[weight] = round(float(np.nanmean(errors)), 4)
-    return min(scores, key=scores.get), scores
+
+    def score(metric: str, **weights) -> float:
+        trial = LearnedConversion(model.mappings, **weights)
+        return round(float(np.nanmean([distances(analyse_take(trial.convert(neutral, LEARNED_RATE, emotion),
+                                                                  LEARNED_RATE), reference)[metric]
+                                        for neutral, reference, emotion in takes])), 4)
+
+    shape = {w: score("f0_rmse", shape_weight=w, energy_weight=0.0) for w in candidates}
+    chosen = {"shape_weight": min(shape, key=shape.get)}
+    energy = {w: score("energy_rmse", shape_weight=chosen["shape_weight"], energy_weight=w) for w in candidates}
+    chosen["energy_weight"] = min(energy, key=energy.get)
+    return chosen, {"shape_weight_f0_rmse": shape, "energy_weight_energy_rmse": energy}
 
 
 def training_pairs(datasets: Path, per_corpus_emotion: int | None, exclude=HELD_OUT, only=None) -> list:
@@ -383,15 +415,15 @@ def main(argv=None) -> None:
     collected = collect(fitting, progress=report)
     first = aggregate(collected, args.balance)
     checked = validation[::max(1, len(validation) // 120)]  # about 120 pairs, spread over speakers
-    shape_weight, scores = choose_shape_weight(first, checked)
-    logger.info("contour-shape weight %.1f (validation F0 RMSE %s)", shape_weight, scores)
+    chosen, scores = choose_weights(first, checked)
+    logger.info("weights %s (validation scores %s)", chosen, scores)
     for key, rows in collect(validation, progress=report).items():
         collected.setdefault(key, []).extend(rows)
     model = aggregate(collected, args.balance)
-    model.shape_weight = shape_weight
+    model.shape_weight, model.energy_weight = chosen["shape_weight"], chosen["energy_weight"]
     model.info = {"pairs": len(pairs), "held_out_speakers": list(HELD_OUT),
                   "validation_speakers": list(VALIDATION),
-                  "shape_weight_validation_f0_rmse": {str(k): v for k, v in scores.items()},
+                  "validation": {name: {str(k): v for k, v in values.items()} for name, values in scores.items()},
                   "validation_pairs_scored": len(checked),
                   "corpora": sorted({p.corpus for p in pairs}), "balance": args.balance,
                   "command": "python -m tts.learned" + (f" --per-corpus-emotion {args.per_corpus_emotion}"
@@ -400,7 +432,8 @@ def main(argv=None) -> None:
     model.save(args.out)
     for emotion, m in sorted(model.mappings.items()):
         print(f"{emotion:10s} pairs {m.pairs:4d}  F0 {m.f0_shift:+5.1f} st  voiced rate x{np.exp(m.rate_voiced):.2f}"
-              f"  unvoiced x{np.exp(m.rate_unvoiced):.2f}  level {m.level:+5.1f} dB")
+              f"  unvoiced x{np.exp(m.rate_unvoiced):.2f}  level {m.level:+5.1f} dB"
+              f"  energy contour x{np.exp(m.energy_gain):.2f}")
 
 
 if __name__ == "__main__":
