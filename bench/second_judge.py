@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import DATASETS  # noqa: E402
 
 FEATURES = "compare"
+#: The emotions both re-voice benchmarks judge (bench/tts_eval.py's TARGETS): every TTS emotion but calm.
 JUDGED = ("neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 CORPORA = ("ravdess", "emodb", "ased")
 

@@ -48,13 +48,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.common import DATASETS, RESULTS, git_commit, machine  # noqa: E402
+from bench.second_judge import JUDGED  # noqa: E402
 from ser.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from tts.alignment import analyse_take, distances  # noqa: E402
 from tts.learned import HELD_OUT, training_pairs  # noqa: E402
 from tts.conversion import CONVERSIONS  # noqa: E402
 from tts.revoice import convert_emotion  # noqa: E402
 
-JUDGED = ("neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 METRICS = ("f0_rmse", "mcd", "energy_rmse", "duration")
 
 

@@ -42,6 +42,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 from bench.common import DATASETS, RESULTS, git_commit, machine  # noqa: E402
+from bench.second_judge import JUDGED  # noqa: E402
 from asr import transcribe  # noqa: E402
 from asr.metrics import word_error_rate  # noqa: E402
 from ser.audio import SAMPLE_RATE, load_audio, resample  # noqa: E402
@@ -51,7 +52,7 @@ from tts import DEFAULT_INTENSITY, SEED_VOICES, convert_emotion, synthesize  # n
 from tts.conversion import CONVERSIONS, DEFAULT_CONVERSION  # noqa: E402
 from tts.prosody import measure  # noqa: E402
 
-TARGETS = ("neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+TARGETS = JUDGED
 # Three sets of sentences, all semantically neutral so that any emotion fits them:
 # RAVDESS' two statements (the only English the recognizer was trained on), the
 # twelve sentences of CREMA-D (Cao et al. 2014, acted emotional speech; never

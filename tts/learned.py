@@ -42,7 +42,8 @@ from ser.errors import Unavailable
 
 from .alignment import CEPSTRA, aligned_targets, analyse_take, dtw_path, frame_energy, local_rate
 from .cwt import SCALES, decompose, interpolate_log_f0, normalised_reconstruction
-from .prosody import WorldFeatures, _pyworld, analyze, set_level, speech_level, synthesize_world
+from .prosody import (ENVELOPE_F0_FLOOR, WorldFeatures, _pyworld, analyze, set_level, speech_level,
+                      synthesize_world)
 
 logger = logging.getLogger(__name__)
 
@@ -211,8 +212,9 @@ def _envelope_gain(delta: np.ndarray, sample_rate: int, bins: int) -> np.ndarray
     Decoded on the 16 kHz axis it was learned on, then read off at this rate's
     frequencies (above 8 kHz: the 8 kHz gain).
     """
-    learned_bins = 513  # a 1024-point FFT at 16 kHz, as the training analysis
-    gain = _pyworld().decode_spectral_envelope(np.ascontiguousarray(delta), LEARNED_RATE, (learned_bins - 1) * 2)
+    fft_size = _pyworld().get_cheaptrick_fft_size(LEARNED_RATE, ENVELOPE_F0_FLOOR)  # as analyze() at 16 kHz
+    learned_bins = fft_size // 2 + 1
+    gain = _pyworld().decode_spectral_envelope(np.ascontiguousarray(delta), LEARNED_RATE, fft_size)
     if sample_rate == LEARNED_RATE and bins == learned_bins:
         return gain
     learned_axis = np.linspace(0, LEARNED_RATE / 2, learned_bins)
