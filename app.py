@@ -67,45 +67,44 @@ CSS = "#train-summary table { display: block; overflow-x: auto; } #train-summary
       "{ white-space: nowrap; }"
 
 
-def radar_chart(probabilities: dict[str, float], title: str = "") -> go.Figure:
-    """A closed polar chart of label probabilities (in %)."""
+def _radar_trace(probabilities: dict[str, float], colour: str, name: str = "") -> go.Scatterpolar:
+    """A closed, filled polar trace of label probabilities (in %)."""
     labels = list(probabilities)
     values = [100 * probabilities[label] for label in labels]
-    figure = go.Figure(go.Scatterpolar(r=values + values[:1], theta=labels + labels[:1], fill="toself",
-                                       line_color="#e4572e", hovertemplate="%{theta}: %{r:.1f}%<extra></extra>"))
-    figure.update_layout(
-        title=title or None, showlegend=False, height=380, margin=dict(l=40, r=40, t=40 if title else 20, b=20),
-        polar=dict(radialaxis=dict(range=[0, max(values) * 1.05 or 1], ticksuffix="%")),
-    )
+    return go.Scatterpolar(r=values + values[:1], theta=labels + labels[:1], fill="toself", name=name,
+                           line_color=colour, hovertemplate=f"{name} %{{theta}}: %{{r:.1f}}%<extra></extra>".lstrip())
+
+
+def _radar_figure(traces: list[go.Scatterpolar], title: str, **layout) -> go.Figure:
+    figure = go.Figure(traces)
+    peak = max((max(t.r) for t in traces), default=0.0)
+    figure.update_layout(title=title or None, height=380, margin=dict(l=40, r=40, t=40 if title else 20, b=20),
+                         polar=dict(radialaxis=dict(range=[0, peak * 1.05 or 1], ticksuffix="%")), **layout)
     return figure
+
+
+def radar_chart(probabilities: dict[str, float], title: str = "") -> go.Figure:
+    """A closed polar chart of label probabilities (in %)."""
+    return _radar_figure([_radar_trace(probabilities, "#e4572e")], title, showlegend=False)
 
 
 def revoice_radar(recognized, heard) -> go.Figure:
     """The input's and the result's emotion probabilities on one polar chart (in %)."""
-    figure = go.Figure()
-    peak = 1.0
-    for name, result, colour in (("input", recognized, "#8d99ae"), ("result", heard, "#e4572e")):
-        if result is None:
-            continue
-        labels = list(result.probabilities)
-        values = [100 * result.probabilities[label] for label in labels]
-        peak = max(peak, *values)
-        figure.add_trace(go.Scatterpolar(r=values + values[:1], theta=labels + labels[:1], fill="toself",
-                                         name=name, line_color=colour, opacity=0.75,
-                                         hovertemplate=name + " %{theta}: %{r:.1f}%<extra></extra>"))
-    figure.update_layout(height=380, margin=dict(l=40, r=40, t=30, b=20), legend=dict(orientation="h"),
-                         title="Emotion heard in the input and in the result",
-                         polar=dict(radialaxis=dict(range=[0, peak * 1.05], ticksuffix="%")))
-    return figure
+    traces = [_radar_trace(result.probabilities, colour, name) for name, result, colour in
+              (("input", recognized, "#8d99ae"), ("result", heard, "#e4572e")) if result is not None]
+    for trace in traces:
+        trace.opacity = 0.75
+    return _radar_figure(traces, "Emotion heard in the input and in the result", legend=dict(orientation="h"))
 
 
 def pitch_chart(contours: dict) -> go.Figure:
     """Pitch (F0) over time of the input and the result; gaps where there is no voicing."""
     figure = go.Figure()
-    for name, colour in (("input", "#8d99ae"), ("result", "#e4572e")):
+    # The input wide and grey beneath the result, so that both show where they coincide.
+    for name, colour, width in (("input", "#8d99ae", 5), ("result", "#e4572e", 2)):
         if name in contours:
             times, f0 = contours[name]
-            figure.add_trace(go.Scatter(x=times, y=f0, mode="lines", name=name, line=dict(color=colour, width=2),
+            figure.add_trace(go.Scatter(x=times, y=f0, mode="lines", name=name, line=dict(color=colour, width=width),
                                         connectgaps=False,
                                         hovertemplate=name + " %{x:.2f} s: %{y:.0f} Hz<extra></extra>"))
     figure.update_layout(height=300, margin=dict(l=50, r=20, t=30, b=40), title="Pitch contour",

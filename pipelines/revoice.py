@@ -244,6 +244,10 @@ def revoice(
 
     note = ""
     start = time.perf_counter()
+    if keep_voice and target == canonical_emotion(recognized.emotion):
+        note = (f"The recording is already heard as {target}, and the conversion changes it from the emotion "
+                "heard to the one asked, so its prosody is barely changed: choose another emotion to hear a "
+                "difference.")
     if keep_voice:
         stage(last, f"giving the recording {target} prosody", 0.45, 0.95)
         audio = convert_emotion(samples, target, intensity, source_emotion=canonical_emotion(recognized.emotion),

@@ -86,7 +86,7 @@ def test_revoice_tab_shows_named_stages_while_it_works(tab):
     assert any(re.search(r"sentence \d of 2", text) for text in seen), seen
 
 
-def test_revoice_tab_learned_method_shows_pitch_contours_and_the_results_emotion(tab):
+def test_revoice_tab_learned_method_shows_pitch_contours_and_the_results_emotion(tab, tmp_path):
     page = tab
     page.locator("#tts-audio input[type=file]").set_input_files(str(CLIP))
     page.get_by_label("Keep my voice").check()
@@ -99,3 +99,4 @@ def test_revoice_tab_learned_method_shows_pitch_contours_and_the_results_emotion
     # Two lines (input and result) on the pitch chart, two filled traces on the radar.
     assert page.locator("#tts-pitch .scatterlayer .trace").count() == 2
     assert page.locator("#tts-radar .scatterlayer .trace, #tts-radar .trace.scatterpolar").count() >= 2
+    page.screenshot(path=str(tmp_path / "revoice-learned.png"), full_page=True)
