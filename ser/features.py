@@ -42,7 +42,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from .audio import SAMPLE_RATE
-from .whisper_models import bundled_model_path, cache_dir
+from .whisper_models import bundled_model_path, cache_dir, encoder_layers_path
 
 logger = logging.getLogger(__name__)
 
@@ -243,17 +243,20 @@ def whisper_tiny_sequence(samples: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
-def whisper_encoder(name: str) -> WhisperEncoder:
-    """The bundled encoder ``name`` (``"tiny.en"`` or ``"base"``), loaded once."""
-    return WhisperEncoder(bundled_model_path(name))
+def whisper_encoder(name: str, layers: int | None = None) -> WhisperEncoder:
+    """The bundled encoder ``name`` (``"tiny.en"`` or ``"base"``), loaded once.
+
+    ``layers`` keeps only the first encoder layers (:func:`encoder_layers_path`).
+    """
+    return WhisperEncoder(bundled_model_path(name) if layers is None else encoder_layers_path(name, layers))
 
 
-def _whisper_pooled(name: str) -> Callable[[np.ndarray], np.ndarray]:
+def _whisper_pooled(name: str, layers: int | None = None) -> Callable[[np.ndarray], np.ndarray]:
     def pooled(samples: np.ndarray) -> np.ndarray:
-        states = whisper_encoder(name).states(samples)
+        states = whisper_encoder(name, layers).states(samples)
         return np.concatenate([states.mean(axis=0), states.std(axis=0)]).astype(np.float32)
 
-    pooled.__name__ = f"whisper_{name}"
+    pooled.__name__ = f"whisper_{name}" + (f"_l{layers}" if layers else "")
     return pooled
 
 
@@ -355,6 +358,10 @@ SEQUENCE_SHAPES: Mapping[str, tuple[int, int]] = _Table(lambda e: e.shape if e.f
 
 # Whisper's encoder widths: tiny.en 384, base 512; pooled sets hold mean and std.
 _WHISPER_WIDTH = {"tiny.en": 384, "base": 512}
+#: Intermediate layers of Whisper base offered as feature sets (``whisper-base-l2``): the lower
+#: layers hold more of the voice and less of the words, and generalise better across corpora
+#: (bench/results/ser_generalization.md).
+WHISPER_BASE_LAYERS = (1, 2, 3)
 for _extractor in (
     Extractor("librosa", 193, librosa_means, "means of MFCC, chroma, mel, contrast, tonnetz (seed-style)", menu=True),
     Extractor("egemaps", 88, egemaps, "openSMILE eGeMAPSv02 functionals", menu=True),
@@ -363,6 +370,9 @@ for _extractor in (
               "Whisper tiny.en encoder, mean + std pooled", menu=True),
     Extractor("whisper-base", 2 * _WHISPER_WIDTH["base"], _whisper_pooled("base"),
               "Whisper base encoder, mean + std pooled", menu=True),
+    *(Extractor(f"whisper-base-l{k}", 2 * _WHISPER_WIDTH["base"], _whisper_pooled("base", k),
+                f"Whisper base encoder after layer {k} of 6, mean + std pooled", menu=True)
+      for k in WHISPER_BASE_LAYERS),
     Extractor("mfcc-seq", SEQUENCE_FRAMES * 40, mfcc_sequence, "40 MFCC every 20 ms (deep models)",
               frames=SEQUENCE_FRAMES),
     Extractor("logmel-seq", SEQUENCE_FRAMES * 64, logmel_sequence, "64 log-mel bands every 20 ms (deep models)",
@@ -371,7 +381,8 @@ for _extractor in (
               "Whisper tiny.en states every 80 ms (deep models)", frames=WHISPER_SEQUENCE_FRAMES),
 ):
     register_extractor(_extractor)
-UTTERANCE_EXTRACTORS = ("librosa", "egemaps", "compare", "whisper-tiny", "whisper-base")
+UTTERANCE_EXTRACTORS = ("librosa", "egemaps", "compare", "whisper-tiny", "whisper-base",
+                        *(f"whisper-base-l{k}" for k in WHISPER_BASE_LAYERS))
 for _name in UTTERANCE_EXTRACTORS:
     _extractor = EXTRACTORS[_name]
     register_extractor(Extractor(f"{_name}-ln", _extractor.size, _on_normalized(_extractor.compute),

@@ -131,12 +131,16 @@ def test_default_model_says_not_sure_below_its_threshold(speech):
 
 
 def test_default_recipe_on_a_few_speakers_per_corpus(ravdess, emodb, ased):
-    """The shipped recipe (features, C, calibration) trained on two RAVDESS actors and two ASED speakers
-    recognises two EMO-DB speakers it never heard, in a language it never heard, well above chance."""
+    """The shipped recipe (features, C, calibration) trained on six RAVDESS actors and six ASED speakers
+    recognises two EMO-DB speakers it never heard, in a language it never heard, well above chance.
+
+    Two speakers per training corpus were too few to say anything: the same recipe scored 0.46-0.58
+    depending on which two EMO-DB speakers it met, and collapsed onto "angry"; with six it scores
+    0.72-0.76 on either pair."""
     from ser.training import DEFAULT_C, DEFAULT_FEATURES, cross_corpus, default_estimator, load_dataset
 
     three = {"angry", "neutral", "sad"}
-    pick = {"ravdess-01", "ravdess-02", "ased-01", "ased-02", "emodb-03", "emodb-08"}
+    pick = {f"{corpus}-{k:02d}" for corpus in ("ravdess", "ased") for k in range(1, 7)} | {"emodb-03", "emodb-08"}
     items = [u for root in (ravdess, ased, emodb) for u in read_corpus(root)
              if u.speaker in pick and u.emotion in three]
     data = load_dataset(items, DEFAULT_FEATURES)
