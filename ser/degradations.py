@@ -105,3 +105,32 @@ def opus_webm(samples: np.ndarray, *, bitrate: int = 24_000) -> bytes:
         for packet in stream.encode(None):
             container.mux(packet)
     return buffer.getvalue()
+
+
+#: What :func:`augment` draws from, for training copies of clips.
+AUGMENTATIONS = ("babble", "white noise", "reverberation", "telephone")
+
+
+def augment(samples: np.ndarray, talkers: list[np.ndarray], *, seed: int) -> tuple[np.ndarray, str]:
+    """One recording condition drawn at random, for a training copy of a clip.
+
+    Babble (three to six of ``talkers``) or white noise at 5-25 dB SNR, a room
+    with RT60 0.3-1.0 s, or the telephone band; wider ranges than the
+    benchmark's fixed conditions, so a model is not taught one SNR or one room.
+    Returns the degraded clip and a description of what was done.
+    """
+    rng = np.random.default_rng(seed)
+    talkers = [t for t in talkers if len(t) and active_power(t) > 0]
+    kind = AUGMENTATIONS[int(rng.integers(len(AUGMENTATIONS)))]
+    if kind in ("babble", "white noise"):
+        snr_db = float(rng.uniform(5, 25))
+        if kind == "babble" and talkers:
+            chosen = rng.choice(len(talkers), size=min(len(talkers), int(rng.integers(3, 7))), replace=False)
+            noise = babble_noise([talkers[i] for i in chosen], len(samples), seed=int(rng.integers(2**31)))
+        else:
+            kind, noise = "white noise", white_noise(len(samples), seed=int(rng.integers(2**31)))
+        return add_noise(samples, noise, snr_db=snr_db), f"{kind} {snr_db:.0f} dB"
+    if kind == "reverberation":
+        rt60 = float(rng.uniform(0.3, 1.0))
+        return reverberate(samples, rt60=rt60, seed=int(rng.integers(2**31))), f"reverberation RT60 {rt60:.1f} s"
+    return telephone(samples), "telephone"

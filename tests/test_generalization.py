@@ -82,6 +82,26 @@ def test_degradations_do_what_they_say(speech):
     assert abs(len(decoded) - len(clip)) < 1600 and np.corrcoef(decoded[: len(clip)], clip[: len(decoded)])[0, 1] > 0.9
 
 
+
+def test_augmentation_draws_every_condition_reproducibly_at_its_stated_level(speech):
+    clip = speech[: 2 * 16000]
+    talkers = [np.roll(speech, 5000 * k)[: 2 * 16000] for k in range(1, 7)] + [np.zeros(0, np.float32)]
+    seen = {}
+    for seed in range(40):
+        out, what = degradations.augment(clip, talkers, seed=seed)
+        assert out.shape == clip.shape and out.dtype == np.float32 and np.isfinite(out).all()
+        assert not np.allclose(out, clip)
+        again, what_again = degradations.augment(clip, talkers, seed=seed)
+        assert what_again == what and np.array_equal(again, out)
+        kind = what.split(" ")[0]
+        seen[kind] = seen.get(kind, 0) + 1
+        if kind in ("babble", "white"):
+            stated = float(what.split()[-2])
+            assert 5 <= stated <= 25 and degradations.snr(clip, out - clip) == pytest.approx(stated, abs=0.6)
+    assert set(seen) == {"babble", "white", "reverberation", "telephone"}, seen
+    # No talkers: babble falls back to white noise, never fails.
+    assert all(degradations.augment(clip, [], seed=s)[1].split()[0] != "babble" for s in range(20))
+
 def test_cli_cross_corpus_json(tmp_path, emodb, ravdess):
     """Train on four EMO-DB speakers, test on two RAVDESS actors never seen: well above chance."""
     train = _link(tmp_path, "emodb", [p for p in sorted(emodb.glob("*.flac"))
