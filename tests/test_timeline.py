@@ -49,7 +49,7 @@ def layout(tmp_path_factory):
             t += clip.size / SAMPLE_RATE
     samples = np.concatenate(parts)
     path = tmp_path_factory.mktemp("timeline") / "layout.wav"
-    soundfile.write(path, samples, SAMPLE_RATE)
+    soundfile.write(path, samples, SAMPLE_RATE, subtype="FLOAT")  # the very samples, so both APIs hear the same
     return path, samples, expected
 
 
