@@ -255,7 +255,7 @@ def write_report(path: Path, synthesis, conversion, latency, baseline, intensity
         *recall_table(synthesis, "voice"),
         "",
         "By sentence set: the recognizer learned English from RAVDESS' two statements only (the rest of its "
-        "training speech is German); the CREMA-D and Harvard sentences are new to it.  The last column is the "
+        "training speech is German and Amharic); the CREMA-D and Harvard sentences are new to it.  The last column is the "
         "floor set by engine and ASR: the unmodified Piper voice (no emotion, no voice transform; each sentence "
         f"rendered {len(baseline) // max(1, len({r.reference for r in baseline}))} times) with the same ASR.",
         "",
