@@ -212,12 +212,17 @@ def concat(parts: list[Dataset]) -> Dataset:
                    parts[0].feature_set, sum((p.skipped for p in parts), []))
 
 
+def standardised(x: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``x`` (rows or one row) standardised by the mean and deviation of the rows of ``reference``."""
+    return (x - reference.mean(axis=0)) / (reference.std(axis=0) + 1e-6)
+
+
 def speaker_normalised(data: Dataset) -> Dataset:
     out = data.subset(np.ones(len(data.emotion), dtype=bool))
     out.X = data.X.copy()
     for speaker in set(data.speaker):
         rows = data.speaker == speaker
-        out.X[rows] = (data.X[rows] - data.X[rows].mean(axis=0)) / (data.X[rows].std(axis=0) + 1e-6)
+        out.X[rows] = standardised(data.X[rows], data.X[rows])
     return out
 
 
@@ -236,8 +241,7 @@ def normalised_by_others(data: Dataset, n: int, seed: int = 0) -> Dataset:
     out.X = data.X.copy()
     for i in range(len(data.emotion)):
         others = np.flatnonzero((data.speaker == data.speaker[i]) & (np.arange(len(data.emotion)) != i))
-        pick = data.X[rng.choice(others, size=min(n, len(others)), replace=False)]
-        out.X[i] = (data.X[i] - pick.mean(axis=0)) / (pick.std(axis=0) + 1e-6)
+        out.X[i] = standardised(data.X[i], data.X[rng.choice(others, size=min(n, len(others)), replace=False)])
     return out
 
 

@@ -86,7 +86,9 @@ def encoder_layers_path(name: str, layers: int) -> Path:
     done = target / "model.bin"
     if done.is_file() and all((target / f).is_file() for f in _MODEL_FILES):
         return target
-    total = _count_layers(source / "model.bin", "encoder")
+    data = (source / "model.bin").read_bytes()
+    index = _read_index(data)
+    total = _layer_count(index[1], "encoder")
     if not 1 <= layers <= total:
         raise ValueError(f"Whisper {name} has {total} encoder layers; cannot keep {layers}.")
     if layers == total:
@@ -96,7 +98,7 @@ def encoder_layers_path(name: str, layers: int) -> Path:
         with (source / file).open("rb") as src:
             _write_atomically(target / file, lambda out, src=src: shutil.copyfileobj(src, out))
     kept = {"encoder": layers, "decoder": 1}
-    _write_atomically(done, lambda out: _copy_variables(source / "model.bin", out, kept))
+    _write_atomically(done, lambda out: _copy_variables(data, index, out, kept))
     return target
 
 
@@ -145,16 +147,18 @@ def _read_index(data: bytes):
     return data[:count_at], records, data[aliases_at:], aliases
 
 
+def _layer_count(records, stack: str) -> int:
+    return len({int(m.group(2)) for name, _, _ in records if (m := _LAYER.match(name)) and m.group(1) == stack})
+
+
 def _count_layers(model_bin: Path, stack: str) -> int:
-    _, records, _, _ = _read_index(model_bin.read_bytes())
-    found = {int(m.group(2)) for name, _, _ in records if (m := _LAYER.match(name)) and m.group(1) == stack}
-    return len(found)
+    """Layers of ``stack`` (``"encoder"`` or ``"decoder"``) in a CTranslate2 ``model.bin``."""
+    return _layer_count(_read_index(model_bin.read_bytes())[1], stack)
 
 
-def _copy_variables(model_bin: Path, out, kept: dict) -> None:
-    """Write ``model_bin`` without the layers of each stack at or past ``kept[stack]``."""
-    data = model_bin.read_bytes()
-    header, records, aliases_bytes, aliases = _read_index(data)
+def _copy_variables(data: bytes, index, out, kept: dict) -> None:
+    """Write the model ``data`` (its :func:`_read_index`) without the layers of each stack at or past ``kept[stack]``."""
+    header, records, aliases_bytes, aliases = index
 
     def wanted(variable):
         m = _LAYER.match(variable)
