@@ -52,7 +52,7 @@ from ser import degradations  # noqa: E402
 from ser.audio import load_audio  # noqa: E402
 from ser.corpora import read_corpus  # noqa: E402
 from ser.evaluation import expected_calibration_error, reliability, score  # noqa: E402
-from ser.features import EXTRACTOR_SIZES, extract_features, parse_feature_set  # noqa: E402
+from ser.features import EXTRACTOR_SIZES, EXTRACTORS, extract_features, parse_feature_set  # noqa: E402
 from ser.models import restrict_proba  # noqa: E402
 from ser.training import (DEFAULT_C, SURE_PRECISION, SURE_RANGE, Dataset, cross_corpus,  # noqa: E402
                           default_estimator, evaluate_corpus, fit_calibrated, load_dataset)
@@ -66,10 +66,13 @@ SEED_FEATURES = "librosa"
 # file list so every speaker is in (a quick run on a cold feature cache).
 SUBSET = {"ravdess": None, "emodb": None, "ased": None}
 # Candidate settings the recipe chooses among, on its training corpora only.
-# Whisper base's output layer, or its state after layer 1, 2 or 3 (ser.features.WHISPER_BASE_LAYERS).
+# Whisper base's output layer, or its state after layer 1, 2 or 3 (ser.features.WHISPER_BASE_LAYERS),
+# mean+std pooled; or layer 2's states every 40 ms, each frame scored by a logistic regression
+# (ser.models.FrameClassifier, C = ser.training.FRAME_C, fixed: C below is eGeMAPS').
 CANDIDATE_FEATURES = ("whisper-base-ln-un+egemaps-ln", "whisper-base-ln+egemaps-ln", "whisper-base-ln-un",
                       "egemaps-ln", "whisper-base-l1-ln+egemaps-ln", "whisper-base-l2-ln+egemaps-ln",
-                      "whisper-base-l3-ln+egemaps-ln")
+                      "whisper-base-l3-ln+egemaps-ln", "whisper-base-l2-ln-frames",
+                      "whisper-base-l2-ln-frames+egemaps-ln")
 CANDIDATE_C = (0.03, 0.3)
 # Every candidate's blocks, loaded once.
 UNION = "+".join(dict.fromkeys(block for features in CANDIDATE_FEATURES for block in features.split("+")))
@@ -212,9 +215,28 @@ def concat(parts: list[Dataset]) -> Dataset:
                    parts[0].feature_set, sum((p.skipped for p in parts), []))
 
 
-def standardised(x: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """``x`` (rows or one row) standardised by the mean and deviation of the rows of ``reference``."""
-    return (x - reference.mean(axis=0)) / (reference.std(axis=0) + 1e-6)
+def standardised(x: np.ndarray, reference: np.ndarray, feature_set: str) -> np.ndarray:
+    """``x`` (rows or one row) standardised by the mean and deviation of the rows of ``reference``.
+
+    A frame-level block is standardised frame by frame, by the mean and
+    deviation of the reference's frames; its zero rows (past a clip's end) stay zero.
+    """
+    x = np.array(x, dtype=np.float32, ndmin=2)
+    reference = np.asarray(reference, dtype=np.float32)
+    out = (x - reference.mean(axis=0)) / (reference.std(axis=0) + 1e-6)
+    start = 0
+    for name in parse_feature_set(feature_set):
+        extractor, stop = EXTRACTORS[name], start + EXTRACTORS[name].size
+        if extractor.frames:
+            width = extractor.shape[1]
+            ref = reference[:, start:stop].reshape(-1, width)
+            ref = ref[np.any(ref != 0, axis=1)]
+            frames = x[:, start:stop].reshape(len(x), -1, width)
+            valid = np.any(frames != 0, axis=2)
+            frames[valid] = (frames[valid] - ref.mean(axis=0)) / (ref.std(axis=0) + 1e-6)
+            out[:, start:stop] = frames.reshape(len(x), -1)
+        start = stop
+    return out
 
 
 def speaker_normalised(data: Dataset) -> Dataset:
@@ -222,7 +244,7 @@ def speaker_normalised(data: Dataset) -> Dataset:
     out.X = data.X.copy()
     for speaker in set(data.speaker):
         rows = data.speaker == speaker
-        out.X[rows] = standardised(data.X[rows], data.X[rows])
+        out.X[rows] = standardised(data.X[rows], data.X[rows], data.feature_set)
     return out
 
 
@@ -241,7 +263,8 @@ def normalised_by_others(data: Dataset, n: int, seed: int = 0) -> Dataset:
     out.X = data.X.copy()
     for i in range(len(data.emotion)):
         others = np.flatnonzero((data.speaker == data.speaker[i]) & (np.arange(len(data.emotion)) != i))
-        out.X[i] = standardised(data.X[i], data.X[rng.choice(others, size=min(n, len(others)), replace=False)])
+        out.X[i] = standardised(data.X[i], data.X[rng.choice(others, size=min(n, len(others)), replace=False)],
+                                data.feature_set)[0]
     return out
 
 

@@ -49,7 +49,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .errors import BadParameter
-from .models import LateFusionClassifier
+from .models import FrameClassifier, LateFusionClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -486,16 +486,54 @@ class LinearKind(ModelKind):
         return Pipeline([("scale", scaler), ("clf", clf)])
 
 
+class FrameKind(ModelKind):
+    """A frame classifier: its frame-level standardisation + logistic regression as four arrays."""
+
+    name = "frames"
+
+    def accepts(self, model) -> bool:
+        return isinstance(model, FrameClassifier) and LINEAR.accepts(model.model_)
+
+    def save(self, model, role, folder, arrays):
+        spec = LINEAR.save(model.model_, role, folder, arrays)
+        return {**spec, "kind": self.name, "width": int(model.width), "step": int(model.step),
+                "scale": float(model.scale_)}
+
+    def check(self, spec, where):
+        LINEAR.check(spec, where)
+        width, step, scale = spec.get("width"), spec.get("step"), spec.get("scale")
+        if not isinstance(width, int) or isinstance(width, bool) or not 1 <= width <= MAX_FEATURES:
+            _fail(f"{where}.width must be a whole number of values per frame (1-{MAX_FEATURES})")
+        if not isinstance(step, int) or isinstance(step, bool) or not 1 <= step <= 1000:
+            _fail(f"{where}.step must be a whole number from 1 to 1000")
+        if not _number(scale) or not 0 < scale <= 1000:
+            _fail(f"{where}.scale must be a positive number")
+
+    def arrays(self, spec, prefix, width=None):
+        return LINEAR.arrays(spec, prefix, spec["width"])
+
+    def load(self, spec, role, arrays, file=None):
+        model = FrameClassifier(width=spec["width"], step=spec["step"], **spec.get("params", {}))
+        model.model_ = LINEAR.load(spec, role, arrays)
+        model.classes_ = model.model_.classes_
+        model.scale_ = float(spec["scale"])
+        return model
+
+
 class LateFusionKind(ModelKind):
-    """A late fusion of linear experts, one per feature block, as plain arrays."""
+    """A late fusion of linear (or frame) experts, one per feature block, as plain arrays."""
 
     name = "late_fusion"
 
+    @staticmethod
+    def _kind(model) -> ModelKind | None:
+        return next((k for k in (LINEAR, FRAMES) if k.accepts(model)), None)
+
     def accepts(self, model) -> bool:
-        return isinstance(model, LateFusionClassifier) and all(LINEAR.accepts(m) for m in model.estimators_)
+        return isinstance(model, LateFusionClassifier) and all(self._kind(m) for m in model.estimators_)
 
     def save(self, model, role, folder, arrays):
-        experts = [LINEAR.save(m, f"{role}.{i}", folder, arrays) for i, m in enumerate(model.estimators_)]
+        experts = [self._kind(m).save(m, f"{role}.{i}", folder, arrays) for i, m in enumerate(model.estimators_)]
         return {"kind": self.name, "blocks": [list(b) for b in model.blocks], "experts": experts}
 
     def check(self, spec, where):
@@ -509,17 +547,21 @@ class LateFusionKind(ModelKind):
                     or not (block[1] is None or isinstance(block[1], int) and not isinstance(block[1], bool)
                             and block[1] > block[0])):
                 _fail(f"{where}.blocks[{i}] must be [start, stop] with 0 <= start < stop")
-        for i, expert in enumerate(experts):
-            if not isinstance(expert, dict) or expert.get("kind") != LINEAR.name:
-                _fail(f"{where}.experts[{i}] must be a linear model")
-            LINEAR.check(expert, f"{where}.experts[{i}]")
+        for i, (expert, (start, stop)) in enumerate(zip(experts, blocks)):
+            kind = expert.get("kind") if isinstance(expert, dict) else None
+            if kind not in (LINEAR.name, FRAMES.name):
+                _fail(f"{where}.experts[{i}] must be a linear or frame model")
+            MODEL_KINDS[kind].check(expert, f"{where}.experts[{i}]")
+            if kind == FRAMES.name and stop is not None and (stop - start) % expert["width"]:
+                _fail(f"{where}.blocks[{i}] must hold whole frames of {expert['width']} values")
         if any(e["classes"] != experts[0]["classes"] for e in experts):
             _fail(f"the experts of {where} must share one list of classes")
 
     def arrays(self, spec, prefix):
         expected = {}
         for i, (expert, (start, stop)) in enumerate(zip(spec["experts"], spec["blocks"])):
-            expected.update(LINEAR.arrays(expert, f"{prefix}.{i}", None if stop is None else stop - start))
+            expected.update(MODEL_KINDS[expert["kind"]].arrays(expert, f"{prefix}.{i}",
+                                                                None if stop is None else stop - start))
         return expected
 
     def classes(self, spec):
@@ -527,7 +569,8 @@ class LateFusionKind(ModelKind):
 
     def load(self, spec, role, arrays, file=None):
         model = LateFusionClassifier(blocks=[tuple(b) for b in spec["blocks"]])
-        model.estimators_ = [LINEAR.load(s, f"{role}.{i}", arrays) for i, s in enumerate(spec["experts"])]
+        model.estimators_ = [MODEL_KINDS[s["kind"]].load(s, f"{role}.{i}", arrays)
+                             for i, s in enumerate(spec["experts"])]
         model.classes_ = model.estimators_[0].classes_
         return model
 
@@ -584,8 +627,10 @@ class SkopsKind(ModelKind):
 
 
 LINEAR = LinearKind()
+FRAMES = FrameKind()
 #: The kinds, in the order a model without a declared ``bundle_kind`` is offered to them (skops takes the rest).
-MODEL_KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (LINEAR, LateFusionKind(), KerasKind(), SkopsKind())}
+MODEL_KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (LINEAR, FRAMES, LateFusionKind(), KerasKind(),
+                                                                  SkopsKind())}
 
 
 def model_kind(model) -> ModelKind:

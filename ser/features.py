@@ -15,6 +15,11 @@ Feature sets (combine with ``+``, e.g. ``"whisper-tiny+whisper-base"``):
 ``<name>-ln``
     Any of the above on loudness-normalised input (:func:`normalize_loudness`),
     e.g. ``whisper-base-ln``: a clip's level no longer moves its features.
+``whisper-base-l2-ln-frames``
+    Whisper base's states after its 2nd encoder layer, on loudness-normalised
+    input, every 40 ms (150 x 512, zero rows past the clip's end): the frames
+    a frame-level classifier (:class:`ser.models.FrameClassifier`) scores one
+    by one.  Clips over 6 s are averaged over proportionally longer hops.
 ``<whisper>-un``
     A Whisper set (``whisper-base``, ``whisper-base-ln`` …) with its mean and
     its deviation halves each standardised over their own dimensions
@@ -242,6 +247,38 @@ def whisper_tiny_sequence(samples: np.ndarray) -> np.ndarray:
     return _fixed_frames(pooled, WHISPER_SEQUENCE_FRAMES)
 
 
+# Frame-level states for the frame classifier (ser.models.FrameClassifier): Whisper's 20 ms states
+# averaged in pairs (40 ms), at most FRAME_STEPS of them; longer clips average more states per step,
+# so every part of a clip counts.  Rows past the clip's end stay zero (the classifier skips them).
+FRAME_STEPS = 150
+
+
+def hop_average(states: np.ndarray, steps: int, hop: int = 2) -> np.ndarray:
+    """Average consecutive rows in groups of ``hop`` (more when that leaves over ``steps`` rows).
+
+    Examples
+    --------
+    >>> hop_average(np.arange(8.0)[:, None], 3).ravel().tolist()
+    [1.0, 4.0]
+    >>> hop_average(np.ones((1, 2)), 3).shape
+    (1, 2)
+    """
+    hop = max(hop, -(-len(states) // steps))
+    count = len(states) // hop
+    if count == 0:
+        return states.mean(axis=0, keepdims=True)
+    return states[: count * hop].reshape(count, hop, -1).mean(axis=1)
+
+
+def _whisper_frames(name: str, layers: int | None = None) -> Callable[[np.ndarray], np.ndarray]:
+    def frames(samples: np.ndarray) -> np.ndarray:
+        states = whisper_encoder(name, layers).states(normalize_loudness(samples))
+        return _fixed_frames(hop_average(states, FRAME_STEPS), FRAME_STEPS)
+
+    frames.__name__ = f"whisper_{name}" + (f"_l{layers}" if layers else "") + "_frames"
+    return frames
+
+
 @lru_cache(maxsize=None)
 def whisper_encoder(name: str, layers: int | None = None) -> WhisperEncoder:
     """The bundled encoder ``name`` (``"tiny.en"`` or ``"base"``), loaded once.
@@ -373,6 +410,9 @@ for _extractor in (
     *(Extractor(f"whisper-base-l{k}", 2 * _WHISPER_WIDTH["base"], _whisper_pooled("base", k),
                 f"Whisper base encoder after layer {k} of 6, mean + std pooled", menu=True)
       for k in WHISPER_BASE_LAYERS),
+    Extractor("whisper-base-l2-ln-frames", FRAME_STEPS * _WHISPER_WIDTH["base"], _whisper_frames("base", 2),
+              "Whisper base after layer 2, every 40 ms, loudness-normalised (frame-level models)",
+              frames=FRAME_STEPS, menu=True),
     Extractor("mfcc-seq", SEQUENCE_FRAMES * 40, mfcc_sequence, "40 MFCC every 20 ms (deep models)",
               frames=SEQUENCE_FRAMES),
     Extractor("logmel-seq", SEQUENCE_FRAMES * 64, logmel_sequence, "64 log-mel bands every 20 ms (deep models)",

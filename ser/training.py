@@ -38,7 +38,8 @@ from .corpora import Utterance, read_corpus
 from .evaluation import (Evaluation, evaluation_folds, expected_calibration_error, random_folds, score,
                          speakers_unknown, unknown_speaker)
 from .features import FeatureCache, extract_features, parse_feature_set
-from .models import LateFusionClassifier, make_classifier, restrict_proba, scale_logits, supports_temperature
+from .models import (FrameClassifier, LateFusionClassifier, make_classifier, restrict_proba, scale_logits,
+                     supports_temperature)
 
 # Chosen by bench/ser_generalization.py on the worst, then mean, leave-one-corpus-out UA over
 # RAVDESS, EMO-DB and ASED (5 emotions, every clip): Whisper base after its 2nd of 6 encoder
@@ -46,7 +47,12 @@ from .models import LateFusionClassifier, make_classifier, restrict_proba, scale
 # 0.436 / 0.447 with the encoder's output layer and 0.396 / 0.488 for eGeMAPS alone.
 DEFAULT_FEATURES = "whisper-base-l2-ln+egemaps-ln"
 DEFAULT_C = 0.3
-GENDER_ESTIMATOR = make_classifier("logreg", C=0.01)
+# The frame classifier's C and frame step, set before any benchmark ran (a strong penalty for
+# 512 correlated values and tens of thousands of frames; every 2nd 40 ms frame).
+FRAME_C = 0.01
+FRAME_STEP = 2
+GENDER_C = 0.01
+GENDER_ESTIMATOR = make_classifier("logreg", C=GENDER_C)
 # Calibration folds: held-out training speakers (sorted, fold = position mod 3)
 # and, with two or more training corpora, each training corpus held out in turn.
 CALIBRATION_SPEAKER_FOLDS = 3
@@ -181,15 +187,37 @@ def _speaker_table(root: Path) -> dict[str, str]:
     return table
 
 
-def default_estimator(feature_set: str = DEFAULT_FEATURES, C: float = DEFAULT_C):
-    """Late fusion of one logistic regression per feature block."""
-    from .features import EXTRACTOR_SIZES
+def default_estimator(feature_set: str = DEFAULT_FEATURES, C: float = DEFAULT_C, *, frame_C: float = FRAME_C):
+    """Late fusion of one logistic regression per feature block.
 
-    blocks, start = [], 0
-    for name in parse_feature_set(feature_set):
-        blocks.append((start, start + EXTRACTOR_SIZES[name]))
-        start += EXTRACTOR_SIZES[name]
-    return LateFusionClassifier(blocks=blocks, estimator=make_classifier("logreg", C=C))
+    A frame-level block (``whisper-base-l2-ln-frames`` …) gets a
+    :class:`~ser.models.FrameClassifier` with ``frame_C``; the others a
+    standardised logistic regression with ``C``.
+    """
+    from .features import EXTRACTORS
+
+    blocks, framed, widths, start = [], [], set(), 0
+    for i, name in enumerate(parse_feature_set(feature_set)):
+        extractor = EXTRACTORS[name]
+        blocks.append((start, start + extractor.size))
+        start += extractor.size
+        if extractor.frames:
+            framed.append(i)
+            widths.add(extractor.shape[1])
+    if len(widths) > 1:
+        raise ValueError(f"{feature_set!r} mixes frame-level sets of different widths; use one at a time.")
+    return LateFusionClassifier(
+        blocks=blocks, estimator=make_classifier("logreg", C=C), frame_blocks=tuple(framed),
+        frame_estimator=FrameClassifier(width=widths.pop(), C=frame_C, step=FRAME_STEP) if widths else None)
+
+
+def gender_estimator(feature_set: str):
+    """The gender model: one logistic regression on every feature, or a late fusion where frames take part."""
+    from .features import EXTRACTORS
+
+    if any(EXTRACTORS[name].frames for name in parse_feature_set(feature_set)):
+        return default_estimator(feature_set, GENDER_C, frame_C=GENDER_C)
+    return GENDER_ESTIMATOR
 
 
 def corpus_weights(corpus: np.ndarray) -> np.ndarray:
@@ -445,8 +473,8 @@ def train_bundle(
             result = evaluate_corpus(estimator, data, corpus, random_split=random_split, progress=progress)
             metrics[corpus] = result.to_dict()
             if len(set(data.gender[inside])) == 2:
-                gender = evaluate_corpus(GENDER_ESTIMATOR, data.subset(data.gender != "unknown"), corpus,
-                                         target="gender", random_split=random_split)
+                gender = evaluate_corpus(gender_estimator(data.feature_set), data.subset(data.gender != "unknown"),
+                                         corpus, target="gender", random_split=random_split)
                 metrics.setdefault("gender", {})[corpus] = {"ua": gender.ua, "wa": gender.wa,
                                                             "protocol": gender.protocol}
     start = time.perf_counter()
@@ -454,7 +482,7 @@ def train_bundle(
     known = data.gender != "unknown"
     gender_model = None
     if len(set(data.gender[known])) == 2:
-        gender_model = fit(GENDER_ESTIMATOR, data.X[known], data.gender[known], data.corpus[known])
+        gender_model = fit(gender_estimator(data.feature_set), data.X[known], data.gender[known], data.corpus[known])
     train_seconds = time.perf_counter() - start
     info = {
         "corpora": {c: int((data.corpus == c).sum()) for c in corpora},
@@ -472,6 +500,15 @@ def train_bundle(
     return bundle
 
 
+def _fusion_words(model) -> str:
+    experts = getattr(model, "estimators_", [])
+    if not any(isinstance(e, FrameClassifier) for e in experts):
+        return "standardised logistic regression per feature block, log-probabilities averaged"
+    return ("a logistic regression on every frame of the frame-level block, its frames' log-probabilities "
+            "averaged, and a standardised logistic regression per other block; the blocks' log-probabilities "
+            "averaged")
+
+
 def model_card(bundle: ModelBundle) -> str:
     """A Markdown model card (Hugging Face style front matter) for ``bundle``."""
     emotion_metrics = {c: m for c, m in bundle.metrics.items() if c != "gender"}
@@ -482,8 +519,7 @@ def model_card(bundle: ModelBundle) -> str:
         "Speech emotion recognition model of the emotion-aware speech studio.", "",
         f"- **Labels**: {', '.join(bundle.labels)}",
         f"- **Features**: `{bundle.feature_set}`",
-        f"- **Emotion model**: {bundle.info.get('estimator')} "
-        "(standardised logistic regression per feature block, log-probabilities averaged)"
+        f"- **Emotion model**: {bundle.info.get('estimator')} ({_fusion_words(bundle.emotion_model)})"
         if bundle.info.get("estimator") == "LateFusionClassifier"
         else f"- **Emotion model**: {bundle.info.get('estimator')}",
         f"- **Gender model**: {'logistic regression' if bundle.gender_model is not None else 'none'}",

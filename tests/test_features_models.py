@@ -125,3 +125,57 @@ def test_failed_save_keeps_the_old_bundle(tmp_path):
         save_bundle(bad, tmp_path / "b")
     assert load_bundle(tmp_path / "b").name == "good"
     assert [p.name for p in tmp_path.iterdir()] == ["b"]
+
+
+def frame_rows(seed: int = 0):
+    """Clips of 2-8 four-value frames (zero rows after), then three utterance-level values."""
+    rng = np.random.default_rng(seed)
+    y = np.array(["angry", "sad", "happy"] * 30)
+    direction = {"angry": 1.5, "sad": -1.5, "happy": 0.0}
+    X = np.zeros((len(y), 8 * 4 + 3), np.float32)
+    for i, label in enumerate(y):
+        n = int(rng.integers(2, 9))
+        X[i, : n * 4] = (rng.normal(size=(n, 4)) + direction[label] * np.array([1, -1, 0.5, 0])).ravel()
+    X[:, 32:] = rng.normal(size=(len(y), 3))
+    return X, y
+
+
+def test_frame_classifier_averages_its_frames_and_ignores_padding():
+    from ser.models import FrameClassifier
+
+    X, y = frame_rows()
+    model = FrameClassifier(width=4, C=1.0, step=1).fit(X[:, :32], y)
+    assert (model.predict(X[:, :32]) == y).mean() > 0.9
+    clip = X[0, :32].reshape(8, 4)
+    frames = clip[np.any(clip != 0, axis=1)]
+    expected = model.model_.predict_log_proba(frames).mean(axis=0)
+    expected -= np.logaddexp.reduce(expected)
+    assert np.allclose(model.predict_log_proba(X[:1, :32])[0], expected, atol=1e-6)
+    longer = np.zeros((1, 48), np.float32)
+    longer[0, :32] = X[0, :32]  # the same clip with more padding
+    assert np.allclose(FrameClassifier(width=4).fit(X[:, :32], y).predict_proba(X[:1, :32]),
+                       FrameClassifier(width=4).fit(X[:, :32], y).predict_proba(longer))
+    assert np.allclose(model.predict_proba(np.zeros((1, 32))), 1 / 3)  # no frames at all: no opinion
+    with pytest.raises(ValueError, match="4-value frames"):
+        model.predict(X[:, :30])
+
+
+def test_a_late_fusion_with_a_frame_expert_survives_the_bundle_and_temperature(tmp_path):
+    from ser.models import FrameClassifier, scale_logits, supports_temperature
+
+    X, y = frame_rows()
+    model = LateFusionClassifier(blocks=[(0, 32), (32, 35)], estimator=make_classifier("logreg"),
+                                 frame_estimator=FrameClassifier(width=4, step=2), frame_blocks=(0,)).fit(X, y)
+    assert [type(e).__name__ for e in model.estimators_] == ["FrameClassifier", "Pipeline"]
+    assert supports_temperature(model)
+    cooler = scale_logits(model, 0.5)
+    assert (cooler.predict(X) == model.predict(X)).all()
+    assert cooler.predict_proba(X).max(axis=1).mean() < model.predict_proba(X).max(axis=1).mean()
+    logits = np.log(model.predict_proba(X))
+    halved = np.exp(0.5 * logits) / np.exp(0.5 * logits).sum(axis=1, keepdims=True)
+    assert np.allclose(cooler.predict_proba(X), halved, atol=1e-6)  # exactly a temperature of 2
+    save_bundle(ModelBundle(emotion_model=cooler, feature_set="egemaps", name="frames"), tmp_path / "b")
+    meta = (tmp_path / "b" / "bundle.json").read_text()
+    assert '"kind": "frames"' in meta and '"width": 4' in meta
+    loaded = load_bundle(tmp_path / "b")
+    assert np.allclose(loaded.emotion_model.predict_proba(X), cooler.predict_proba(X), atol=1e-6)

@@ -714,3 +714,25 @@ def test_a_save_killed_at_any_step_leaves_a_loadable_bundle(tmp_path, step, nth,
     assert load_bundle(models / "x").labels == (["angry", "happy", "sad"] if new else ["angry", "sad"])
     assert list_bundles(models) == ["x"]
     assert sorted(p.name for p in models.iterdir()) == ["x"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda e: e.update(width=5), "whole frames of 5 values"),
+    (lambda e: e.update(width=True), "width must be a whole number"),
+    (lambda e: e.update(step=0), "step must be a whole number"),
+    (lambda e: e.update(scale=-1.0), "scale must be a positive number"),
+    (lambda e: e.update(kind="keras"), "must be a linear or frame model"),
+    (lambda e: e.update(params={"C": 0.01, "verbose": 1}), "params may only hold"),
+])
+def test_a_frame_expert_is_checked_before_its_arrays_are_read(tmp_path, change, message):
+    from ser.models import FrameClassifier, LateFusionClassifier, make_classifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 8 * 4 + 3)), np.array(["angry", "sad"] * 20)
+    model = LateFusionClassifier(blocks=[(0, 32), (32, 35)], estimator=make_classifier("logreg"),
+                                 frame_estimator=FrameClassifier(width=4), frame_blocks=(0,)).fit(X, y)
+    folder = save_bundle(ModelBundle(emotion_model=model, feature_set="egemaps", name="frames"), tmp_path / "f")
+    assert load_bundle(folder).emotion_model.estimators_[0].width == 4
+    edit_meta(folder, lambda m: change(m["models"]["emotion"]["experts"][0]))
+    with pytest.raises(BundleError, match=message):
+        load_bundle(folder)
