@@ -78,7 +78,8 @@ def main(argv=None) -> None:
     lines = [
         "# Speech emotion recognition: speed", "",
         f"- Machine: {machine()}", f"- Code: commit {git_commit()}",
-        "- Command: `python bench/ser_latency.py" + (" --training" if args.training else "") + "`",
+        f"- Command: `python bench/ser_latency.py --against {args.against}"
+        + (" --training" if args.training else "") + "`",
         f"- Protocol: the two models' `recognize` calls interleaved, {RUNS} each, warm, on the same 4.0 s clip "
         "(the project's example clips; the full path: checks, no-speech gate, features, model, calibration)", "",
         "## `recognize` on a 4 s clip", "",

@@ -128,9 +128,16 @@ class FrameClassifier(ClassifierMixin, BaseEstimator):
         frames, owner, count = self.frames(X)
         logp = np.zeros((len(count), len(self.classes_)))
         if len(frames):
-            np.add.at(logp, owner, self.model_.predict_log_proba(frames))
+            np.add.at(logp, owner, self._frame_log_proba(frames))
         logp = self.scale_ * logp / np.maximum(count, 1)[:, None]  # a clip without frames: uniform
         return logp - np.logaddexp.reduce(logp, axis=1, keepdims=True)
+
+    def _frame_log_proba(self, frames: np.ndarray) -> np.ndarray:
+        """Each frame's log-probabilities from its logits (finite, where log(predict_proba) underflows to -inf)."""
+        logits = self.model_.decision_function(frames)
+        if logits.ndim == 1:  # two classes: p(second) = sigmoid(z) = softmax([0, z])
+            logits = np.column_stack([np.zeros_like(logits), logits])
+        return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
 
     def predict_proba(self, X):
         return np.exp(self.predict_log_proba(X))

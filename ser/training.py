@@ -42,10 +42,11 @@ from .models import (FrameClassifier, LateFusionClassifier, make_classifier, res
                      supports_temperature)
 
 # Chosen by bench/ser_generalization.py on the worst, then mean, leave-one-corpus-out UA over
-# RAVDESS, EMO-DB and ASED (5 emotions, every clip): Whisper base after its 2nd of 6 encoder
-# layers + eGeMAPS, both on loudness-normalised input, C = 0.3: worst 0.499 / mean 0.511, against
-# 0.436 / 0.447 with the encoder's output layer and 0.396 / 0.488 for eGeMAPS alone.
-DEFAULT_FEATURES = "whisper-base-l2-ln+egemaps-ln"
+# RAVDESS, EMO-DB and ASED (5 emotions, every clip; the numbers are in
+# bench/results/ser_generalization.md): Whisper base's states after its 2nd of 6 encoder layers,
+# every 40 ms, each frame scored by a logistic regression (FRAME_C) and the frames'
+# log-probabilities averaged, fused with eGeMAPS (C = DEFAULT_C), both on loudness-normalised input.
+DEFAULT_FEATURES = "whisper-base-l2-ln-frames+egemaps-ln"
 DEFAULT_C = 0.3
 # The frame classifier's C and frame step, set before any benchmark ran (a strong penalty for
 # 512 correlated values and tens of thousands of frames; every 2nd 40 ms frame).

@@ -148,7 +148,7 @@ def test_frame_classifier_averages_its_frames_and_ignores_padding():
     assert (model.predict(X[:, :32]) == y).mean() > 0.9
     clip = X[0, :32].reshape(8, 4)
     frames = clip[np.any(clip != 0, axis=1)]
-    expected = model.model_.predict_log_proba(frames).mean(axis=0)
+    expected = np.log(model.model_.predict_proba(frames)).mean(axis=0)
     expected -= np.logaddexp.reduce(expected)
     assert np.allclose(model.predict_log_proba(X[:1, :32])[0], expected, atol=1e-6)
     longer = np.zeros((1, 48), np.float32)
@@ -179,3 +179,15 @@ def test_a_late_fusion_with_a_frame_expert_survives_the_bundle_and_temperature(t
     assert '"kind": "frames"' in meta and '"width": 4' in meta
     loaded = load_bundle(tmp_path / "b")
     assert np.allclose(loaded.emotion_model.predict_proba(X), cooler.predict_proba(X), atol=1e-6)
+
+
+def test_a_frame_classifier_never_lets_one_frame_veto_a_class():
+    """Two classes, one frame far out: sigmoid rounds to exactly 1, log(1 - p) is -inf; ours stays finite."""
+    from ser.models import FrameClassifier
+
+    X, y = frame_rows()
+    two = np.isin(y, ["angry", "sad"])
+    model = FrameClassifier(width=4, C=1.0, step=1).fit(X[two, :32], y[two])
+    far = np.zeros((1, 32), np.float32)
+    far[0, :4], far[0, 4:8] = 200.0 * np.array([1, -1, 0.5, 0]), X[0, :4]
+    assert np.all(np.isfinite(model.predict_log_proba(far)))

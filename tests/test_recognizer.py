@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from conftest import ROOT
 from ser import AudioError
 from ser.bundle import BundleError
 from ser.hub import HubUnavailable
@@ -25,9 +26,14 @@ def test_default_bundle_is_safe_and_documented():
     assert {"bundle.json", "weights.safetensors", "README.md"} <= files
     assert not any(name.endswith((".pkl", ".pickle", ".joblib", ".skops")) for name in files)
     meta = json.loads((DEFAULT_MODEL / "bundle.json").read_text())
-    # Measured by bench/ser_generalization.py (in-corpus, speaker-independent; all 4449 clips): 0.707 / 0.771 / 0.923.
+    # Measured by bench/ser_generalization.py (in-corpus, speaker-independent; all 4449 clips): 0.615 / 0.782 /
+    # 0.815 for the frame-level default, which traded in-corpus UA (0.718 / 0.836 / 0.925 before) for
+    # leave-one-corpus-out UA: mean 0.569, worst 0.506 (0.510 / 0.498 before).
     metrics = meta["metrics"]
-    assert metrics["ravdess"]["ua"] >= 0.68 and metrics["emodb"]["ua"] >= 0.75 and metrics["ased"]["ua"] >= 0.90
+    assert metrics["ravdess"]["ua"] >= 0.58 and metrics["emodb"]["ua"] >= 0.75 and metrics["ased"]["ua"] >= 0.78
+    report = json.loads((ROOT / "bench" / "results" / "ser_generalization.json").read_text())
+    loco = report["loco"][f"{meta['feature_set']}, C={meta['info']['C']}"]
+    assert loco["mean_ua"] >= 0.55 and loco["worst_ua"] >= 0.50, loco  # the shipped setting, every clip
     assert sum(meta["info"]["corpora"].values()) == 4449  # trained on every clip of the three corpora
     assert all("speaker-independent" in metrics[c]["protocol"] for c in ("ravdess", "emodb", "ased"))
     assert 0.4 <= meta["info"]["sure_threshold"] <= 0.9  # the "not sure" rule of the model card
