@@ -159,6 +159,11 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _whole(value) -> bool:
+    """A JSON integer (``True`` is not one)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _check_classes(value, where: str) -> list[str]:
     if (not isinstance(value, list) or not 2 <= len(value) <= MAX_LABELS
             or not all(isinstance(c, str) and 0 < len(c) <= 64 for c in value) or len(set(value)) != len(value)):
@@ -305,9 +310,9 @@ def check_weights(path: Path, specs: dict) -> None:
         entry = header[name]
         shape, offsets = (entry.get("shape"), entry.get("data_offsets")) if isinstance(entry, dict) else (None, None)
         if (not isinstance(entry, dict) or entry.get("dtype") != "F32" or not isinstance(shape, list)
-                or len(shape) != len(want) or not all(isinstance(n, int) and not isinstance(n, bool) for n in shape)
+                or len(shape) != len(want) or not all(_whole(n) for n in shape)
                 or not isinstance(offsets, list) or len(offsets) != 2
-                or not all(isinstance(n, int) and not isinstance(n, bool) for n in offsets)):
+                or not all(_whole(n) for n in offsets)):
             raise BundleError(f"{path.name}: {name} must be a float32 array of {len(want)} dimensions.")
         for got, need in zip(shape, want):
             if isinstance(need, str):
@@ -502,9 +507,9 @@ class FrameKind(ModelKind):
     def check(self, spec, where):
         LINEAR.check(spec, where)
         width, step, scale = spec.get("width"), spec.get("step"), spec.get("scale")
-        if not isinstance(width, int) or isinstance(width, bool) or not 1 <= width <= MAX_FEATURES:
+        if not _whole(width) or not 1 <= width <= MAX_FEATURES:
             _fail(f"{where}.width must be a whole number of values per frame (1-{MAX_FEATURES})")
-        if not isinstance(step, int) or isinstance(step, bool) or not 1 <= step <= 1000:
+        if not _whole(step) or not 1 <= step <= 1000:
             _fail(f"{where}.step must be a whole number from 1 to 1000")
         if not _number(scale) or not 0 < scale <= 1000:
             _fail(f"{where}.scale must be a positive number")
@@ -542,10 +547,8 @@ class LateFusionKind(ModelKind):
                 or len(blocks) != len(experts):
             _fail(f"{where} needs as many blocks as experts (1-32)")
         for i, block in enumerate(blocks):
-            if (not isinstance(block, list) or len(block) != 2 or not isinstance(block[0], int)
-                    or isinstance(block[0], bool) or block[0] < 0
-                    or not (block[1] is None or isinstance(block[1], int) and not isinstance(block[1], bool)
-                            and block[1] > block[0])):
+            if (not isinstance(block, list) or len(block) != 2 or not _whole(block[0]) or block[0] < 0
+                    or not (block[1] is None or _whole(block[1]) and block[1] > block[0])):
                 _fail(f"{where}.blocks[{i}] must be [start, stop] with 0 <= start < stop")
         for i, (expert, (start, stop)) in enumerate(zip(experts, blocks)):
             kind = expert.get("kind") if isinstance(expert, dict) else None

@@ -61,7 +61,17 @@ def make_classifier(name: str = "logreg", **params) -> Pipeline:
     return Pipeline([("scale", StandardScaler()), ("clf", classifier)])
 
 
-class FrameClassifier(ClassifierMixin, BaseEstimator):
+class _FromLogProba:
+    """``predict_proba`` and ``predict`` of a classifier that defines ``predict_log_proba``."""
+
+    def predict_proba(self, X):
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_log_proba(X), axis=1)]
+
+
+class FrameClassifier(_FromLogProba, ClassifierMixin, BaseEstimator):
     """A logistic regression on every frame of a clip; the clip's log-probabilities average its frames'.
 
     Rows of ``X`` are flattened ``(frames, width)`` sequences (e.g.
@@ -139,14 +149,8 @@ class FrameClassifier(ClassifierMixin, BaseEstimator):
             logits = np.column_stack([np.zeros_like(logits), logits])
         return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
 
-    def predict_proba(self, X):
-        return np.exp(self.predict_log_proba(X))
 
-    def predict(self, X):
-        return self.classes_[np.argmax(self.predict_log_proba(X), axis=1)]
-
-
-class LateFusionClassifier(ClassifierMixin, BaseEstimator):
+class LateFusionClassifier(_FromLogProba, ClassifierMixin, BaseEstimator):
     """One classifier per block of feature columns; log-probabilities averaged.
 
     Each feature set (Whisper tiny, Whisper base, eGeMAPS …) gets its own
@@ -204,12 +208,6 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
             for model, (start, stop) in zip(self.estimators_, self.blocks)
         ], axis=0)
         return logp - np.logaddexp.reduce(logp, axis=1, keepdims=True)
-
-    def predict_proba(self, X):
-        return np.exp(self.predict_log_proba(X))
-
-    def predict(self, X):
-        return self.classes_[np.argmax(self.predict_log_proba(X), axis=1)]
 
 
 def restrict_proba(proba: np.ndarray, classes, subset) -> tuple[np.ndarray, list[str]]:

@@ -214,11 +214,8 @@ def default_estimator(feature_set: str = DEFAULT_FEATURES, C: float = DEFAULT_C,
 
 def gender_estimator(feature_set: str):
     """The gender model: one logistic regression on every feature, or a late fusion where frames take part."""
-    from .features import EXTRACTORS
-
-    if any(EXTRACTORS[name].frames for name in parse_feature_set(feature_set)):
-        return default_estimator(feature_set, GENDER_C, frame_C=GENDER_C)
-    return GENDER_ESTIMATOR
+    fused = default_estimator(feature_set, GENDER_C, frame_C=GENDER_C)
+    return fused if fused.frame_blocks else GENDER_ESTIMATOR
 
 
 def corpus_weights(corpus: np.ndarray) -> np.ndarray:
