@@ -60,15 +60,16 @@ def test_train_save_load_same_predictions(emodb, emodb_small, tmp_path):
 # RAVDESS actors (EmoBox folds 1-2, statement 01: 240 clips) and four EMO-DB speakers (188 clips,
 # the ones emodb_small uses), about 5 CPU-minutes cold.  Measured there: the default recipe
 # UA 0.582 / 0.676 (the frame-level default of 597a100; the pooled one before it 0.633 / 0.618,
-# deterministic: the same on every run); one feature block alone with logistic regression 0.406 / 0.514 (eGeMAPS),
+# deterministic: the same on every run; on RAVDESS it no longer beats Whisper tiny or base alone,
+# below); one feature block alone with logistic regression 0.406 / 0.514 (eGeMAPS),
 # 0.594 / 0.500 (Whisper tiny), 0.598 / 0.476 (Whisper base); shuffled labels 0.095 / 0.130.
-# The full-corpus targets (0.72 / 0.80) are checked on the committed bundle's metrics.
+# Floors for the full corpora are checked on the committed bundle's metrics (test_recognizer).
 RECIPE_ACTORS = {f"ravdess-{a:02d}" for a in (1, 11, 20, 21, 4, 10, 12, 14)}
 RECIPE_SPEAKERS = {"emodb-03", "emodb-08", "emodb-09", "emodb-10"}
 
 
 @pytest.mark.slow
-def test_default_recipe_beats_each_feature_block_alone(ravdess, emodb):
+def test_default_recipe_on_a_subset_of_both_corpora(ravdess, emodb):
     """The bundled model's recipe, re-run from audio on a subset: UA >= 0.56 on both corpora."""
     from ser.corpora import read_corpus
 
