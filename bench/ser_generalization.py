@@ -572,6 +572,28 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+CARD_TABLES = "# Generalisation (bench/results/ser_generalization.md)"
+
+
+def card_tables(report: dict) -> str:
+    """The benchmark's tables as the model card carries them (its picture linked from the card's folder)."""
+    return markdown(report).split("\n", 1)[1].replace("ser_reliability.png", "../../../bench/results/ser_reliability.png")
+
+
+def refresh_card(report: dict, folder: Path) -> None:
+    """Replace the tables of the shipped model's card by ``report``'s, leaving the model as it is.
+
+    For runs of parts that train nothing shipped (``augment``, ``speaker``): the card keeps saying
+    what the bench last measured.
+    """
+    path = folder / "README.md"
+    head, found, _ = path.read_text().partition(CARD_TABLES)
+    if not found:
+        raise SystemExit(f"{path} has no {CARD_TABLES!r} section; retrain it with --write-default.")
+    path.write_text(head + CARD_TABLES + "\n" + card_tables(report))
+    log.info("refreshed the tables of %s", path)
+
+
 def write_default(features: str, C: float, report: dict, folder: Path) -> None:
     """Train the shipped default model on the three corpora; its card carries every table above."""
     from ser.bundle import save_bundle
@@ -593,9 +615,8 @@ def write_default(features: str, C: float, report: dict, folder: Path) -> None:
         f"above which the same held-out predictions were right at least {SURE_PRECISION:.0%} of the time "
         f"(clamped to {SURE_RANGE[0]}–{SURE_RANGE[1]}); held-out ECE {cal['held_out_ece']:.3f}. "
         "The rule applies to whatever label subset the caller asks for.", "",
-        "# Generalisation (bench/results/ser_generalization.md)", ""])
-    card += markdown(report).split("\n", 1)[1].replace("ser_reliability.png", "../../../bench/results/ser_reliability.png")
-    bundle.card = card
+        CARD_TABLES, ""])
+    bundle.card = card + card_tables(report)
     save_bundle(bundle, folder)
     log.info("wrote %s (threshold %.2f, T %.2f)", folder, cal["sure_threshold"], cal["temperature"])
 
@@ -653,6 +674,8 @@ def main(argv=None) -> None:
     print(markdown(report))
     if args.write_default:
         write_default(features, C, report, ROOT / "assets" / "models" / "default")
+    else:
+        refresh_card(report, ROOT / "assets" / "models" / "default")
 
 
 if __name__ == "__main__":

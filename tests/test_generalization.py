@@ -170,3 +170,20 @@ def test_default_recipe_on_a_few_speakers_per_corpus(ravdess, emodb, ased):
     assert result.ua >= 0.5, result.report()  # chance 0.33; one label for everything scores 0.33
     assert max(result.predicted_share.values()) < 0.7, result.report()  # not collapsed onto one answer
     assert result.extra["calibration"]["temperature"] > 0
+
+
+def test_refresh_card_replaces_only_the_tables(tmp_path):
+    """A bench run that ships nothing (augment, speaker) rewrites the card's tables, never the rest."""
+    sys.path.insert(0, str(ROOT))
+    from bench.ser_generalization import CARD_TABLES, card_tables, refresh_card
+
+    report = json.loads((ROOT / "bench" / "results" / "ser_generalization.json").read_text())
+    (tmp_path / "README.md").write_text(f"# model\n\nthreshold **0.42**\n\n{CARD_TABLES}\n\nold tables\n")
+    refresh_card(report, tmp_path)
+    card = (tmp_path / "README.md").read_text()
+    assert card.startswith("# model\n\nthreshold **0.42**\n\n" + CARD_TABLES + "\n") and "old tables" not in card
+    assert card.endswith(card_tables(report))
+    (tmp_path / "README.md").write_text("# a card without tables\n")
+    with pytest.raises(SystemExit, match="--write-default"):
+        refresh_card(report, tmp_path)
+    assert (tmp_path / "README.md").read_text() == "# a card without tables\n"
