@@ -631,7 +631,8 @@ def main(argv=None) -> None:
     parser.add_argument("--C", type=float)
     parser.add_argument("--robust-corpora", default=",".join(CORPORA), help="held-out corpora of the robust part")
     parser.add_argument("--write-default", action="store_true",
-                        help="train the shipped default model (assets/models/default) with the chosen setting")
+                        help="train the shipped default model (assets/models/default) with the chosen setting; "
+                        "without it the model stays and only its card's tables are refreshed")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     parts = args.parts.split(",")
