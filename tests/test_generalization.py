@@ -187,3 +187,21 @@ def test_refresh_card_replaces_only_the_tables(tmp_path):
     with pytest.raises(SystemExit, match="--write-default"):
         refresh_card(report, tmp_path)
     assert (tmp_path / "README.md").read_text() == "# a card without tables\n"
+
+
+def test_ensemble_proba_is_the_geometric_mean_of_the_models():
+    """The bench's averaged models: one model gives its own probabilities; two give the normalised geometric mean."""
+    from sklearn.linear_model import LogisticRegression
+
+    sys.path.insert(0, str(ROOT))
+    from bench.ser_generalization import FIVE, ensemble_proba
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(100, 4)), np.array(list(FIVE) * 20)
+    a, b = LogisticRegression().fit(X, y), LogisticRegression(C=0.01).fit(X[::-1], y)
+    one, labels = ensemble_proba([a], X[:5])
+    assert labels == list(FIVE) and np.allclose(one, a.predict_proba(X[:5]), atol=1e-9)
+    two, _ = ensemble_proba([a, b], X[:5])
+    expected = np.sqrt(a.predict_proba(X[:5]) * b.predict_proba(X[:5]))
+    assert np.allclose(two, expected / expected.sum(axis=1, keepdims=True), atol=1e-9)
+    assert not np.allclose(two, one, atol=1e-3)
